@@ -1,0 +1,57 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from lianxin.core.access import Role
+
+
+class User(AbstractUser):
+    """A person who signs in. What they may see comes only from their role assignments."""
+
+    display_name = models.CharField(_("name"), max_length=60, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    elderly_mode = models.BooleanField(
+        _("elderly-friendly mode"), default=False, help_text=_("Larger text and stronger contrast.")
+    )
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def get_full_name(self):
+        return self.display_name or super().get_full_name() or self.username
+
+    def __str__(self):
+        return self.get_full_name()
+
+
+class RoleAssignment(models.Model):
+    """A user acting with a role on a place subtree (D1). Ended, never deleted."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("user"))
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    place = models.ForeignKey(
+        "places.Place", on_delete=models.PROTECT, related_name="role_assignments", verbose_name=_("place")
+    )
+    granted_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+", verbose_name=_("granted by")
+    )
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["user", "role"]
+        verbose_name = _("role assignment")
+        verbose_name_plural = _("role assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "role", "place"],
+                condition=Q(ended_at__isnull=True),
+                name="accounts_role_active_uniq",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_role_display()} · {self.place}"

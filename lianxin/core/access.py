@@ -1,0 +1,204 @@
+"""The one access chokepoint (D1: a person acts with a role on a place subtree).
+
+Every page, API endpoint, export and admin list obtains its rows through ``restrict`` (or
+``get_for_user``) and its permission through ``can``/``require``. A user sees a row when one of
+their active role assignments grants the action on a place whose subtree holds the row's place.
+Rows that exist but are out of scope answer exactly like missing rows: Http404.
+"""
+
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import Model, QuerySet
+from django.http import Http404
+from django.utils.translation import gettext_lazy as _
+from django.db import models
+
+from . import tree
+
+
+class Role(models.TextChoices):
+    DISTRICT_OFFICER = "district_officer", _("District officer")
+    SUBDISTRICT_OFFICER = "subdistrict_officer", _("Subdistrict officer")
+    COMMUNITY_SECRETARY = "community_secretary", _("Community party secretary")
+    COMMITTEE_MEMBER = "committee_member", _("Committee member")
+    STAFF = "staff", _("Community staff")
+    GRID_WORKER = "grid_worker", _("Grid worker")
+    ASSISTANT = "assistant", _("Community assistant")
+    SUPERVISOR = "supervisor", _("Residents' affairs supervisor")
+    PARTY_MEMBER = "party_member", _("Party member")
+    RESIDENT = "resident", _("Resident")
+
+
+class Action(models.TextChoices):
+    """What a role may do on its subtree. Later modules add their own actions here."""
+
+    STAFF_AREA = "staff_area", _("Use the staff pages")
+    VIEW_PLACE = "view_place", _("View places")
+    MANAGE_PLACE = "manage_place", _("Manage places")
+    VIEW_ORG = "view_org", _("View party organizations")
+    MANAGE_ORG = "manage_org", _("Manage party organizations")
+    RATE_ORG = "rate_org", _("Rate party organizations")
+    VIEW_AUDIT = "view_audit", _("Read the audit log")
+    MANAGE_TODO = "manage_todo", _("Assign to-dos")
+    MANAGE_ROLES = "manage_roles", _("Grant roles")
+
+
+# System-wide abilities of the system administrator; deliberately no business actions on people.
+class AdminAction(models.TextChoices):
+    MANAGE_USERS = "manage_users", _("Manage user accounts")
+    MANAGE_CALENDAR = "manage_calendar", _("Load official calendars")
+
+
+_STAFF = {Action.STAFF_AREA, Action.VIEW_PLACE, Action.VIEW_ORG}
+_OFFICER = _STAFF | {
+    Action.MANAGE_PLACE,
+    Action.MANAGE_ORG,
+    Action.RATE_ORG,
+    Action.MANAGE_TODO,
+    Action.MANAGE_ROLES,
+}
+
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    Role.DISTRICT_OFFICER: frozenset(_OFFICER),
+    Role.SUBDISTRICT_OFFICER: frozenset(_OFFICER),
+    Role.COMMUNITY_SECRETARY: frozenset(
+        _STAFF | {Action.MANAGE_PLACE, Action.MANAGE_ORG, Action.MANAGE_TODO, Action.MANAGE_ROLES}
+    ),
+    Role.COMMITTEE_MEMBER: frozenset(_STAFF | {Action.MANAGE_TODO}),
+    Role.STAFF: frozenset(_STAFF),
+    Role.GRID_WORKER: frozenset(_STAFF),
+    Role.ASSISTANT: frozenset({Action.STAFF_AREA, Action.VIEW_PLACE}),
+    Role.SUPERVISOR: frozenset(_STAFF | {Action.VIEW_AUDIT}),
+    Role.PARTY_MEMBER: frozenset(),
+    Role.RESIDENT: frozenset(),
+}
+
+# The place level each role is held at (lianxin.places.models.PlaceKind values).
+ROLE_LEVELS: dict[str, set[str]] = {
+    Role.DISTRICT_OFFICER: {"city", "district"},
+    Role.SUBDISTRICT_OFFICER: {"subdistrict"},
+    Role.COMMUNITY_SECRETARY: {"community"},
+    Role.COMMITTEE_MEMBER: {"community"},
+    Role.STAFF: {"community"},
+    Role.GRID_WORKER: {"community", "grid"},
+    Role.ASSISTANT: {"community", "grid"},
+    Role.SUPERVISOR: {"subdistrict", "community"},
+    Role.PARTY_MEMBER: {"community", "grid", "building"},
+    Role.RESIDENT: {"community", "grid", "building"},
+}
+
+# Roles that may be granted by a holder of MANAGE_ROLES: never one's own level or above.
+GRANTABLE_BY: dict[str, set[str]] = {
+    Role.DISTRICT_OFFICER: set(Role.values) - {Role.DISTRICT_OFFICER},
+    Role.SUBDISTRICT_OFFICER: set(Role.values) - {Role.DISTRICT_OFFICER, Role.SUBDISTRICT_OFFICER},
+    Role.COMMUNITY_SECRETARY: {
+        Role.COMMITTEE_MEMBER,
+        Role.STAFF,
+        Role.GRID_WORKER,
+        Role.ASSISTANT,
+        Role.PARTY_MEMBER,
+        Role.RESIDENT,
+    },
+}
+
+AUDIT_WIDE = "view_audit"
+
+
+def is_system_admin(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active and user.is_superuser)
+
+
+def _assignments(user) -> list[tuple[str, str, int]]:
+    """(role, place path, place id) of the user's active assignments, cached on the user object."""
+    if not user or not user.is_authenticated or not user.is_active:
+        return []
+    cached = getattr(user, "_lianxin_assignments", None)
+    if cached is None:
+        cached = list(
+            user.role_assignments.filter(ended_at__isnull=True).values_list("role", "place__path", "place_id")
+        )
+        user._lianxin_assignments = cached
+    return cached
+
+
+def forget(user) -> None:
+    """Drop the cached assignments (after a role is granted or revoked)."""
+    if hasattr(user, "_lianxin_assignments"):
+        del user._lianxin_assignments
+
+
+def roles_of(user) -> set[str]:
+    return {role for role, _path, _pk in _assignments(user)}
+
+
+def scope_paths(user, action: str) -> list[str]:
+    """The roots of the subtrees where ``user`` may do ``action``."""
+    paths = [path for role, path, _pk in _assignments(user) if action in ROLE_ACTIONS.get(role, ())]
+    if is_system_admin(user) and action in SYSTEM_ADMIN_ACTIONS:
+        return [""]
+    return tree.minimal_roots(paths)
+
+
+# Structure (places, organizations) and the audit log are the system administrator's business;
+# people's data is not.
+SYSTEM_ADMIN_ACTIONS = {Action.VIEW_PLACE, Action.MANAGE_PLACE, Action.VIEW_ORG, Action.MANAGE_ORG, Action.VIEW_AUDIT}
+
+
+def can(user, action: str, place=None) -> bool:
+    """May ``user`` do ``action`` at ``place`` (anywhere, when place is None)?"""
+    if action in AdminAction.values:
+        return is_system_admin(user)
+    roots = scope_paths(user, action)
+    if place is None:
+        return bool(roots)
+    path = place if isinstance(place, str) else place.path
+    return any(path.startswith(root) for root in roots)
+
+
+def require(user, action: str, place=None) -> None:
+    """Raise PermissionDenied unless ``can``. Use for actions on pages, not for reading a row."""
+    if not can(user, action, place):
+        raise PermissionDenied
+
+
+def restrict(queryset: QuerySet, user, action: str, path_field: str | None = None) -> QuerySet:
+    """``queryset`` narrowed to the rows ``user`` may ``action``: THE scoping filter."""
+    field = path_field or getattr(queryset.model, "scope_path_field", "place_path")
+    roots = scope_paths(user, action)
+    if roots == [""]:
+        return queryset
+    return queryset.filter(tree.under_q(field, roots))
+
+
+def get_for_user(queryset: QuerySet, user, action: str, **lookup) -> Model:
+    """One row in the user's scope; "not yours" and "missing" are the same 404."""
+    try:
+        return restrict(queryset, user, action).get(**lookup)
+    except (queryset.model.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def grantable_roles(user, place) -> set[str]:
+    """The roles ``user`` may grant at ``place``."""
+    result: set[str] = set()
+    for role, path, _pk in _assignments(user):
+        if Action.MANAGE_ROLES in ROLE_ACTIONS.get(role, ()) and place.path.startswith(path):
+            result |= GRANTABLE_BY.get(role, set())
+    if is_system_admin(user):
+        result |= set(Role.values)
+    return result
+
+
+def primary_role(user) -> str | None:
+    """The highest role a user holds, for choosing the home page."""
+    held = roles_of(user)
+    for role in Role.values:
+        if role in held:
+            return role
+    return None
+
+
+def require_any(user, actions: Iterable[str]) -> None:
+    if not any(can(user, action) for action in actions):
+        raise PermissionDenied

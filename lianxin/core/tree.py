@@ -1,0 +1,70 @@
+"""Materialized paths shared by the place tree, the party-organization tree and every place-scoped row.
+
+A path is the chain of primary keys from the root, each as a fixed-width run of digits:
+place 7 under place 3 under place 1 has the path ``000000010000000300000007``.
+Digits only, so byte order and every database collation agree, and "everything under X"
+is one range scan on a plain B-tree index: ``X.path <= path < successor(X.path)``.
+"""
+
+from collections.abc import Iterable
+
+from django.db.models import Q
+
+SEGMENT = 8
+MAX_DEPTH = 30
+PATH_LENGTH = SEGMENT * MAX_DEPTH
+
+
+def segment(pk: int) -> str:
+    if pk <= 0 or pk >= 10**SEGMENT:
+        raise ValueError(f"primary key {pk} does not fit a path segment")
+    return f"{pk:0{SEGMENT}d}"
+
+
+def child_path(parent_path: str, pk: int) -> str:
+    return f"{parent_path}{segment(pk)}"
+
+
+def successor(path: str) -> str:
+    """The smallest path that sorts after every path in the subtree rooted at ``path``."""
+    if not path or len(path) % SEGMENT:
+        raise ValueError(f"malformed path {path!r}")
+    head, last = path[:-SEGMENT], int(path[-SEGMENT:])
+    return f"{head}{last + 1:0{SEGMENT}d}"
+
+
+def depth_of(path: str) -> int:
+    return len(path) // SEGMENT
+
+
+def ancestors_of(path: str) -> list[str]:
+    """Paths of the ancestors of ``path``, root first, excluding the node itself."""
+    return [path[:i] for i in range(SEGMENT, len(path), SEGMENT)]
+
+
+def pks_of(path: str) -> list[int]:
+    return [int(path[i : i + SEGMENT]) for i in range(0, len(path), SEGMENT)]
+
+
+def is_within(path: str, root: str) -> bool:
+    return path.startswith(root)
+
+
+def minimal_roots(paths: Iterable[str]) -> list[str]:
+    """Drop every path that lies inside another one: the covering set of subtrees."""
+    roots: list[str] = []
+    for path in sorted(set(paths)):
+        if not roots or not path.startswith(roots[-1]):
+            roots.append(path)
+    return roots
+
+
+def under_q(field: str, paths: Iterable[str]) -> Q:
+    """A filter for rows whose ``field`` lies in any of the subtrees rooted at ``paths``.
+
+    An empty set of paths matches nothing.
+    """
+    query = Q(pk__in=[])
+    for root in minimal_roots(paths):
+        query |= Q(**{f"{field}__gte": root, f"{field}__lt": successor(root)})
+    return query

@@ -1,0 +1,114 @@
+"""Shared fixtures: a small city and one persona per role (see docs/architecture.md).
+
+The city: 连心市 → 和平区 → 东街街道 (communities 幸福社区, 和谐社区) and 西街街道 (团结社区).
+Each community has one grid with one building, and a community party committee with one branch.
+"""
+
+from dataclasses import dataclass
+
+import pytest
+
+from lianxin.accounts import services as accounts
+from lianxin.core.access import Role
+from lianxin.places import services as places
+from lianxin.places.models import OrgKind, PlaceKind
+
+
+@dataclass
+class City:
+    city: object
+    district: object
+    east: object
+    west: object
+    happy: object
+    harmony: object
+    unity: object
+    happy_grid: object
+    happy_building: object
+    unity_grid: object
+    happy_committee: object
+    happy_branch: object
+    unity_committee: object
+
+
+@pytest.fixture
+def city(db):
+    return _build_city()
+
+
+def _build_city() -> City:
+    from lianxin.places.models import Place, PartyOrganization
+
+    def place(kind, name, parent):
+        return places.place_create(actor=_root(), kind=kind, name=name, parent=parent)
+
+    city = place(PlaceKind.CITY, "连心市", None)
+    district = place(PlaceKind.DISTRICT, "和平区", city)
+    east = place(PlaceKind.SUBDISTRICT, "东街街道", district)
+    west = place(PlaceKind.SUBDISTRICT, "西街街道", district)
+    happy = place(PlaceKind.COMMUNITY, "幸福社区", east)
+    harmony = place(PlaceKind.COMMUNITY, "和谐社区", east)
+    unity = place(PlaceKind.COMMUNITY, "团结社区", west)
+    happy_grid = place(PlaceKind.GRID, "第一网格", happy)
+    happy_building = place(PlaceKind.BUILDING, "1号楼", happy_grid)
+    unity_grid = place(PlaceKind.GRID, "第一网格", unity)
+
+    def org(kind, name, where, parent=None):
+        return places.org_create(actor=_root(), kind=kind, name=name, place=where, parent=parent)
+
+    happy_committee = org(OrgKind.COMMITTEE, "幸福社区党委", happy)
+    happy_branch = org(OrgKind.BRANCH, "幸福社区第一党支部", happy, happy_committee)
+    unity_committee = org(OrgKind.COMMITTEE, "团结社区党委", unity)
+    assert Place.objects.count() == 10 and PartyOrganization.objects.count() == 3
+    return City(
+        city, district, east, west, happy, harmony, unity, happy_grid, happy_building, unity_grid,
+        happy_committee, happy_branch, unity_committee,
+    )
+
+
+def _root():
+    """The system administrator who sets up the city in fixtures."""
+    from lianxin.accounts.models import User
+
+    user = User.objects.filter(username="root-admin").first()
+    if user is None:
+        user = accounts.user_create(
+            actor=None, username="root-admin", display_name="系统管理员", password=None, is_system_admin=True
+        )
+    return user
+
+
+@pytest.fixture
+def sysadmin(db):
+    return _root()
+
+
+def make_user(username, role=None, place=None, display_name=None):
+    user = accounts.user_create(
+        actor=None, username=username, display_name=display_name or username, password="Lianxin-test-2026"
+    )
+    if role:
+        accounts.role_grant(actor=None, user=user, role=role, place=place)
+    return user
+
+
+@pytest.fixture
+def personas(city):
+    """One user per role; 'outsider' is a secretary of another community (团结社区)."""
+    return {
+        "district_officer": make_user("district", Role.DISTRICT_OFFICER, city.district, "区干部"),
+        "subdistrict_officer": make_user("east", Role.SUBDISTRICT_OFFICER, city.east, "东街干部"),
+        "community_secretary": make_user("secretary", Role.COMMUNITY_SECRETARY, city.happy, "幸福书记"),
+        "committee_member": make_user("committee", Role.COMMITTEE_MEMBER, city.happy, "两委委员"),
+        "staff": make_user("staff", Role.STAFF, city.happy, "社区工作者"),
+        "grid_worker": make_user("grid", Role.GRID_WORKER, city.happy_grid, "网格员"),
+        "assistant": make_user("assistant", Role.ASSISTANT, city.happy, "协理员"),
+        "supervisor": make_user("supervisor", Role.SUPERVISOR, city.happy, "监督委员"),
+        "party_member": make_user("member", Role.PARTY_MEMBER, city.happy, "党员"),
+        "resident": make_user("resident", Role.RESIDENT, city.happy, "居民"),
+        "outsider": make_user("outsider", Role.COMMUNITY_SECRETARY, city.unity, "团结书记"),
+        "sysadmin": _root(),
+    }
+
+
+PASSWORD = "Lianxin-test-2026"
