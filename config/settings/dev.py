@@ -12,3 +12,6 @@ EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
 EMAIL_FILE_PATH = DATA_DIR / "mail"
 # The demo runs without a worker process: tasks run in-process right after commit.
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+# runserver serves static files itself while DEBUG is on; whitenoise (finders) when it is off.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.apps import apps
-from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from .models import CalendarDay, CalendarYear, DayKind, WorkingDayDeadline
@@ -169,11 +169,14 @@ def parse_calendar_file(text: str) -> dict[int, list[tuple[dt.date, str, str]]]:
             )
         if day in seen:
             raise CalendarFileError(
-                _("Line %(line)d: %(date)s appears twice.") % {"line": number, "date": day.isoformat()}
+                _("Line %(line)d, column 1: %(date)s appears twice.") % {"line": number, "date": day.isoformat()}
             )
         if kind == DayKind.WORKDAY and day.weekday() < 5:
             raise CalendarFileError(
-                _("Line %(line)d: %(date)s is a weekday; only a Saturday or Sunday can be a make-up workday.")
+                _(
+                    "Line %(line)d, column 1: %(date)s is a weekday; "
+                    "only a Saturday or Sunday can be a make-up workday."
+                )
                 % {"line": number, "date": day.isoformat()}
             )
         seen.add(day)
@@ -191,18 +194,25 @@ def deadline_models() -> list[type[WorkingDayDeadline]]:
     ]
 
 
-def recompute_provisional_deadlines() -> int:
+def recompute_provisional_deadlines(replaced_years: Iterable[int] = ()) -> int:
     """Recompute every provisional deadline; those whose years are all loaded become final.
 
-    Idempotent: run on every calendar load and by ``lianxin tick``.
+    Deadlines that touch a year in ``replaced_years`` (an official year loaded again, e.g. to
+    correct it) are recomputed too, final or not. Idempotent: run on every calendar load and by
+    ``lianxin tick``.
     """
+    wanted = Q(due_provisional=True)
+    for year in set(replaced_years):
+        wanted |= Q(due_from__lte=dt.date(year, 12, 31), due_on__gte=dt.date(year, 1, 1))
     changed = 0
     for model in deadline_models():
-        rows = model._base_manager.filter(due_provisional=True).only("pk", "due_from", "due_days", "due_on")
-        for row in rows.iterator(chunk_size=500):
-            deadline = add_working_days(row.due_from, row.due_days)
-            if (deadline.due, deadline.provisional) != (row.due_on, True):
-                model._base_manager.filter(pk=row.pk, due_provisional=True).update(
+        fields = ("pk", "due_from", "due_days", "due_on", "due_provisional")
+        # Materialize first: the rows are updated while we walk them.
+        rows = list(model._base_manager.filter(wanted).values_list(*fields))
+        for pk, due_from, due_days, due_on, provisional in rows:
+            deadline = add_working_days(due_from, due_days)
+            if (deadline.due, deadline.provisional) != (due_on, provisional):
+                model._base_manager.filter(pk=pk, due_on=due_on, due_provisional=provisional).update(
                     due_on=deadline.due, due_provisional=deadline.provisional
                 )
                 changed += 1

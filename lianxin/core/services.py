@@ -44,7 +44,7 @@ def calendar_years_load(*, actor, text: str, source: str, replace: bool = False)
             before={"days": [[d, k] for d, k in before]} if before else None,
             after={"days": [[d, k] for d, k, _n in days], "source": source},
         )
-    recomputed = recompute_provisional_deadlines()
+    recomputed = recompute_provisional_deadlines(replaced_years=existing)
     return {"years": sorted(by_year), "recomputed": recomputed}
 
 

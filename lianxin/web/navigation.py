@@ -1,1 +1,40 @@
-def navigation_for(user, path): return []
+"""Role-aware navigation: a person sees only the sections their roles open."""
+
+from dataclasses import dataclass
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from lianxin.core import access
+from lianxin.core.access import Action, AdminAction
+
+
+@dataclass
+class NavItem:
+    label: str
+    url: str
+    active: bool
+
+
+SECTIONS = [
+    ("home", _("Home"), None),
+    ("places", _("Places"), Action.VIEW_PLACE),
+    ("orgs", _("Party organizations"), Action.VIEW_ORG),
+    ("todos", _("My to-dos"), None),
+    ("inbox", _("Messages"), None),
+    ("calendar", _("Working-day calendar"), None),
+    ("audit", _("Audit log"), Action.VIEW_AUDIT),
+]
+
+
+def navigation_for(user, path: str) -> list[NavItem]:
+    items = []
+    for name, label, action in SECTIONS:
+        if action is not None and not access.can(user, action):
+            continue
+        url = reverse(name)
+        active = path == url if name == "home" else path.startswith(url)
+        items.append(NavItem(str(label), url, active))
+    if access.can(user, AdminAction.MANAGE_USERS):
+        items.append(NavItem(str(_("Back office")), reverse("admin:index"), path.startswith("/admin/")))
+    return items

@@ -1,0 +1,45 @@
+# Lianxin developer and operator entry points. `make demo` and `make test` are the README quick start.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PYTEST_ARGS ?=
+
+.PHONY: install messages demo test test-sqlite test-postgres check lint bench clean
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+messages: install
+	$(BIN)/lianxin compilemessages --ignore='.venv' --ignore='node_modules' -v 0
+
+# Serve the app on SQLite (WAL) in ./data with the demo city loaded; prints the demo logins.
+demo: messages
+	$(BIN)/lianxin migrate --noinput -v 0
+	$(BIN)/lianxin seed --scale demo
+	$(BIN)/lianxin runserver $(HOST):$(PORT)
+
+# The whole suite on SQLite; then on PostgreSQL when DATABASE_URL is set (see .ci/run).
+test: messages
+	./scripts/os-deps.sh
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+check: messages
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/lianxin makemigrations --check --dry-run
+	LIANXIN_SECRET_KEY=$$(python3 -c 'import secrets;print(secrets.token_urlsafe(64))') DATABASE_URL=sqlite:///tmp/x.db \
+		DJANGO_SETTINGS_MODULE=config.settings.prod $(BIN)/lianxin check --deploy --fail-level WARNING
+
+bench: messages
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) staticfiles test-artifacts

@@ -1,0 +1,364 @@
+"""Input parsing and output shapes. Serializers never save: views hand validated data to services.
+
+Each resource uses one serializer for reading and writing (read-only fields are marked) so that
+every choice set appears in one schema component and the OpenAPI enum names stay stable.
+Related ids are resolved through scoped selectors: an id outside the caller's subtree is as
+invalid as a missing one.
+"""
+
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from lianxin.accounts.models import RoleAssignment, User
+from lianxin.core.calendar import MAX_SPAN_DAYS
+from lianxin.core.models import AuditEntry, Notification, Todo, TodoStatus
+from lianxin.places import selectors as place_selectors
+from lianxin.places.models import OrgKind, OrgRating, PartyOrganization, Place, PlaceKind, Rating
+
+from . import selectors
+
+# --- related fields scoped to the caller ------------------------------------------------------
+
+
+class _ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+    """A primary key resolved only among the rows the requesting user may see.
+
+    ``queryset`` is a model hint for the schema; ``scoped`` returns the real choices.
+    """
+
+    def scoped(self, user):  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def get_queryset(self):
+        request = self.context.get("request")
+        if request is None or not request.user.is_authenticated:
+            return self.queryset.none()
+        return self.scoped(request.user)
+
+
+class ScopedPlaceField(_ScopedRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Place.objects.none(), **kwargs)
+
+    def scoped(self, user):
+        return place_selectors.place_list(actor=user)
+
+
+class ScopedOrgField(_ScopedRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(queryset=PartyOrganization.objects.none(), **kwargs)
+
+    def scoped(self, user):
+        return place_selectors.org_list(actor=user, active_only=False)
+
+
+class ScopedUserField(_ScopedRelatedField):
+    def __init__(self, **kwargs):
+        super().__init__(queryset=User.objects.none(), **kwargs)
+
+    def scoped(self, user):
+        return selectors.user_list(actor=user)
+
+
+# --- places and party organizations -----------------------------------------------------------
+
+
+class PlaceSerializer(serializers.ModelSerializer):
+    parent = ScopedPlaceField(allow_null=True, required=False)
+
+    class Meta:
+        model = Place
+        fields = ["id", "kind", "name", "code", "parent", "depth", "address", "created_at"]
+        read_only_fields = ["id", "depth", "created_at"]
+        # Uniqueness is the service's call (and must not probe rows outside the caller's scope).
+        validators = []
+
+
+class PlaceFilterSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=PlaceKind.choices, required=False, help_text=_("Level of place."))
+    within = ScopedPlaceField(required=False, help_text=_("Only places in this place's subtree."))
+    search = serializers.CharField(required=False, allow_blank=True, help_text=_("Part of the name."))
+
+
+class PlaceMoveSerializer(serializers.Serializer):
+    parent = ScopedPlaceField(help_text=_("The new parent place."))
+    reason = serializers.CharField(help_text=_("Why the place moves (kept in the audit log)."))
+
+
+class PartyOrganizationSerializer(serializers.ModelSerializer):
+    place = ScopedPlaceField()
+    parent = ScopedOrgField(allow_null=True, required=False)
+
+    # Kind, place and parent are set at creation; afterwards the tree changes only by a move.
+    fixed_after_create = ("kind", "place", "parent")
+
+    class Meta:
+        model = PartyOrganization
+        fields = [
+            "id",
+            "kind",
+            "field",
+            "name",
+            "place",
+            "parent",
+            "secretary_name",
+            "founded_on",
+            "dissolved_on",
+            "rating",
+            "is_active",
+        ]
+        read_only_fields = ["id", "rating", "is_active"]
+        validators = []
+
+    def validate(self, attrs):
+        if self.partial:
+            fixed = [name for name in self.fixed_after_create if name in self.initial_data]
+            if fixed:
+                raise serializers.ValidationError(
+                    {name: [_("This cannot be changed here; use the move endpoint.")] for name in fixed}
+                )
+        return attrs
+
+
+class OrgFilterSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=OrgKind.choices, required=False, help_text=_("Kind of organization."))
+    within = ScopedPlaceField(required=False, help_text=_("Only organizations in this place's subtree."))
+    include_dissolved = serializers.BooleanField(
+        required=False, default=False, help_text=_("Also list dissolved organizations.")
+    )
+
+
+class OrgMoveSerializer(serializers.Serializer):
+    parent = ScopedOrgField(allow_null=True, help_text=_("The new parent organization, or null for a top one."))
+    reason = serializers.CharField(help_text=_("Why the organization moves (kept in the audit log)."))
+
+
+class OrgRatingSerializer(serializers.ModelSerializer):
+    rating = serializers.ChoiceField(choices=Rating.choices)
+
+    class Meta:
+        model = OrgRating
+        fields = ["id", "organization", "rating", "rated_on", "rated_by", "basis", "upgrade_plan", "upgrade_due"]
+        read_only_fields = ["id", "organization", "rated_on", "rated_by"]
+        extra_kwargs = {"upgrade_plan": {"required": False}, "upgrade_due": {"required": False}}
+
+
+# --- accounts ---------------------------------------------------------------------------------
+
+
+class UserSerializer(serializers.ModelSerializer):
+    is_system_admin = serializers.BooleanField(source="is_superuser", required=False, default=False)
+    password = serializers.CharField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        style={"input_type": "password"},
+        help_text=_("Leave empty for an account that cannot sign in with a password."),
+    )
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "display_name", "phone", "email", "is_active", "is_system_admin", "password"]
+        read_only_fields = ["id", "is_active"]
+        extra_kwargs = {"username": {"validators": []}}
+
+
+class UserFilterSerializer(serializers.Serializer):
+    search = serializers.CharField(required=False, allow_blank=True, help_text=_("Part of the login or name."))
+
+
+class RoleAssignmentSerializer(serializers.ModelSerializer):
+    user = ScopedUserField()
+    place = ScopedPlaceField()
+
+    class Meta:
+        model = RoleAssignment
+        fields = ["id", "user", "role", "place", "granted_by", "granted_at", "ended_at"]
+        read_only_fields = ["id", "granted_by", "granted_at", "ended_at"]
+        validators = []
+
+
+class RoleAssignmentFilterSerializer(serializers.Serializer):
+    user = ScopedUserField(required=False, help_text=_("Only this user's roles."))
+    include_ended = serializers.BooleanField(required=False, default=False, help_text=_("Also list ended roles."))
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(help_text=_("Why (kept in the audit log)."))
+
+
+# --- calendar ---------------------------------------------------------------------------------
+
+
+class _NamedParameterMixin:
+    """Every error names the query parameter, so a wrong call explains itself."""
+
+    named_messages = {
+        "required": _("The “%(name)s” parameter is missing."),
+        "null": _("The “%(name)s” parameter is missing."),
+    }
+
+    def fail(self, key, **kwargs):
+        template = self.named_messages.get(key)
+        if template is None:
+            return super().fail(key, **kwargs)
+        raise serializers.ValidationError(
+            str(template) % {"name": self.field_name, "min": self.min_value, "max": self.max_value}, code=key
+        )
+
+
+class DateParameter(_NamedParameterMixin, serializers.DateField):
+    min_value = max_value = None
+    named_messages = {
+        **_NamedParameterMixin.named_messages,
+        "invalid": _("The “%(name)s” parameter must be a date written YYYY-MM-DD."),
+        "datetime": _("The “%(name)s” parameter must be a date written YYYY-MM-DD."),
+    }
+
+
+class DaysParameter(_NamedParameterMixin, serializers.IntegerField):
+    """The range check runs in ``to_internal_value`` so that it too names the parameter
+    (DRF's own min/max validators would not); ``min_value``/``max_value`` still feed the schema."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.validators = []
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if self.min_value is not None and value < self.min_value:
+            self.fail("min_value")
+        if self.max_value is not None and value > self.max_value:
+            self.fail("max_value")
+        return value
+
+    named_messages = {
+        **_NamedParameterMixin.named_messages,
+        "invalid": _("The “%(name)s” parameter must be a whole number."),
+        "max_string_length": _("The “%(name)s” parameter must be a whole number."),
+        "min_value": _("The “%(name)s” parameter must be between %(min)s and %(max)s."),
+        "max_value": _("The “%(name)s” parameter must be between %(min)s and %(max)s."),
+    }
+
+
+class WorkingDaysQuerySerializer(serializers.Serializer):
+    start = DateParameter(help_text=_("Counting starts after this date (YYYY-MM-DD)."))
+    days = DaysParameter(min_value=0, max_value=MAX_SPAN_DAYS // 2, help_text=_("Working days to add."))
+
+
+class WorkingDaysSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    days = serializers.IntegerField()
+    due = serializers.DateField(help_text=_("The date the given number of working days after the start."))
+    provisional = serializers.BooleanField(
+        help_text=_("True when a year without a loaded official calendar is involved (weekends only).")
+    )
+
+
+class BetweenQuerySerializer(serializers.Serializer):
+    start = DateParameter(help_text=_("First date (YYYY-MM-DD), not counted."))
+    end = DateParameter(help_text=_("Last date (YYYY-MM-DD), counted."))
+
+    def validate(self, attrs):
+        if abs((attrs["end"] - attrs["start"]).days) > MAX_SPAN_DAYS:
+            raise serializers.ValidationError(
+                {"end": [_("The “end” parameter is too far from “start” (at most ten years).")]}
+            )
+        return attrs
+
+
+class BetweenSerializer(serializers.Serializer):
+    start = serializers.DateField()
+    end = serializers.DateField()
+    working_days = serializers.IntegerField(help_text=_("Working days in (start, end]; negative when end < start."))
+
+
+# --- inbox, to-dos, audit log -----------------------------------------------------------------
+
+
+class NotificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Notification
+        fields = ["id", "title", "body", "url", "created_at", "read_at"]
+        read_only_fields = fields
+
+
+class NotificationFilterSerializer(serializers.Serializer):
+    unread = serializers.BooleanField(required=False, default=False, help_text=_("Only unread messages."))
+
+
+class UnreadCountSerializer(serializers.Serializer):
+    unread_count = serializers.IntegerField()
+
+
+class MarkedSerializer(serializers.Serializer):
+    marked = serializers.IntegerField(help_text=_("How many messages were marked read."))
+
+
+class TodoSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Todo
+        fields = [
+            "id",
+            "title",
+            "detail",
+            "url",
+            "place",
+            "status",
+            "due_from",
+            "due_days",
+            "due_on",
+            "due_provisional",
+            "created_at",
+            "closed_at",
+        ]
+        read_only_fields = fields
+
+
+class TodoFilterSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=TodoStatus.choices, required=False, help_text=_("Only this status."))
+
+
+class TodoCloseSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[(TodoStatus.DONE, TodoStatus.DONE.label), (TodoStatus.CANCELLED, TodoStatus.CANCELLED.label)],
+        default=TodoStatus.DONE,
+        help_text=_("Done (default) or cancelled."),
+    )
+
+
+class AuditEntrySerializer(serializers.ModelSerializer):
+    place_id = serializers.IntegerField(source="place_id_snapshot", allow_null=True, read_only=True)
+
+    class Meta:
+        model = AuditEntry
+        fields = [
+            "seq",
+            "at",
+            "actor",
+            "actor_name",
+            "role",
+            "place_id",
+            "action",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "before",
+            "after",
+            "reason",
+            "hash",
+        ]
+        read_only_fields = fields
+
+
+class AuditFilterSerializer(serializers.Serializer):
+    action = serializers.CharField(required=False, allow_blank=True, help_text=_("e.g. place.move"))
+    object_type = serializers.CharField(required=False, allow_blank=True, help_text=_("e.g. places.place"))
+    object_id = serializers.CharField(required=False, allow_blank=True)
+
+
+# --- auth -------------------------------------------------------------------------------------
+
+
+class TokenSerializer(serializers.Serializer):
+    token = serializers.CharField()

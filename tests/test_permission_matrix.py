@@ -1,0 +1,132 @@
+"""Every role against every route that exists (D1).
+
+Each named route must have an entry here; a new route without one fails
+``test_every_route_has_an_entry``. Denials must change nothing, and "not yours" must answer like
+"missing": 404.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from .conftest import PASSWORD
+
+ROLES = [
+    "district_officer", "subdistrict_officer", "community_secretary", "committee_member", "staff",
+    "grid_worker", "assistant", "supervisor", "party_member", "resident", "outsider", "sysadmin", "anonymous",
+]
+ALL = {role: 200 for role in ROLES} | {"anonymous": 302}
+STAFF_AREA = {
+    **{role: 200 for role in ROLES},
+    "party_member": 403,
+    "resident": 403,
+    "anonymous": 302,
+}
+NOT_ALLOWED = {role: 405 for role in ROLES}
+
+
+def only(ok: set[str], *, forbidden=403, hidden: set[str] = frozenset(), staff_only=True) -> dict:
+    """200 for ``ok``, 404 for ``hidden`` (out of scope), 403 for everyone else who is logged in."""
+    result = {}
+    for role in ROLES:
+        if role == "anonymous":
+            result[role] = 302
+        elif role in ok:
+            result[role] = 200
+        elif staff_only and role in {"party_member", "resident"}:
+            result[role] = 403
+        elif role in hidden:
+            result[role] = 404
+        else:
+            result[role] = forbidden
+    return result
+
+
+OFFICERS = {"district_officer", "subdistrict_officer"}
+HAPPY_MANAGERS = OFFICERS | {"community_secretary", "sysadmin"}
+HAPPY_VIEWERS_ORG = HAPPY_MANAGERS | {"committee_member", "staff", "supervisor"}
+HAPPY_VIEWERS_PLACE = HAPPY_VIEWERS_ORG | {"assistant"}
+
+# route name → (kwargs from the city fixture, {role: status})
+WEB = {
+    "home": (None, ALL),
+    "healthz": (None, {role: 200 for role in ROLES}),
+    "login": (None, {role: 200 for role in ROLES}),
+    "logout": (None, NOT_ALLOWED),
+    "elderly_mode": (None, NOT_ALLOWED),
+    "places": (None, STAFF_AREA),
+    "place_detail": (lambda c: {"pk": c.happy.pk}, only(HAPPY_VIEWERS_PLACE, hidden={"grid_worker", "outsider"})),
+    "place_create": (lambda c: {"pk": c.happy.pk}, only(HAPPY_MANAGERS, hidden={"grid_worker", "outsider"})),
+    "place_edit": (lambda c: {"pk": c.happy.pk}, only(HAPPY_MANAGERS, hidden={"grid_worker", "outsider"})),
+    "place_move": (lambda c: {"pk": c.happy.pk}, only(OFFICERS | {"sysadmin"}, hidden={"grid_worker", "outsider"})),
+    "orgs": (None, STAFF_AREA),
+    "org_create": (None, only(HAPPY_MANAGERS | {"outsider"})),
+    "org_detail": (lambda c: {"pk": c.happy_committee.pk}, only(HAPPY_VIEWERS_ORG, hidden={"grid_worker", "assistant", "outsider"})),
+    "org_edit": (lambda c: {"pk": c.happy_committee.pk}, only(HAPPY_MANAGERS, hidden={"grid_worker", "assistant", "outsider"})),
+    "org_move": (lambda c: {"pk": c.happy_branch.pk}, only(HAPPY_MANAGERS, hidden={"grid_worker", "assistant", "outsider"})),
+    "org_rate": (lambda c: {"pk": c.happy_committee.pk}, only(OFFICERS, hidden={"grid_worker", "assistant", "outsider"})),
+    "todos": (None, ALL),
+    "todo_done": (lambda c: {"pk": 1}, NOT_ALLOWED | {"anonymous": 302}),
+    "inbox": (None, ALL),
+    "inbox_read": (None, NOT_ALLOWED | {"anonymous": 302}),
+    "calendar": (None, ALL),
+    "calendar_load": (None, only({"sysadmin"}, staff_only=False)),
+    "audit": (None, only({"supervisor", "sysadmin"}, staff_only=False)),
+}
+
+
+def route_names(resolver=None, namespace="") -> set[str]:
+    names = set()
+    for pattern in (resolver or get_resolver()).url_patterns:
+        if isinstance(pattern, URLResolver):
+            ns = pattern.namespace or ""
+            if ns == "admin":
+                continue
+            names |= route_names(pattern, f"{namespace}{ns}:" if ns else namespace)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(f"{namespace}{pattern.name}")
+    return names
+
+
+def matrix() -> dict:
+    from . import test_api_matrix
+
+    return {**WEB, **test_api_matrix.API}
+
+
+def test_every_route_has_an_entry():
+    missing = route_names() - set(matrix())
+    assert not missing, f"routes without a permission-matrix entry: {sorted(missing)}"
+    stale = set(matrix()) - route_names()
+    assert not stale, f"matrix entries for routes that no longer exist: {sorted(stale)}"
+
+
+CASES = [(name, role) for name in sorted(WEB) for role in ROLES]
+
+
+@pytest.mark.parametrize(("name", "role"), CASES)
+def test_web_route(name, role, client, city, personas):
+    kwargs_of, expected = WEB[name]
+    url = reverse(name, kwargs=kwargs_of(city) if kwargs_of else None)
+    if role != "anonymous":
+        client.force_login(personas[role])
+    from lianxin.core.models import AuditEntry
+
+    audit_before = AuditEntry.objects.count()
+    response = client.get(url)
+    assert response.status_code == expected[role], f"{name} as {role}: {response.status_code}"
+    assert AuditEntry.objects.count() == audit_before
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_back_office_is_for_system_administrators(role, client, personas):
+    if role != "anonymous":
+        client.force_login(personas[role])
+    for url in ["/admin/", "/admin/places/place/", "/admin/core/auditentry/", "/admin/accounts/user/"]:
+        response = client.get(url)
+        assert response.status_code == (200 if role == "sysadmin" else 302), f"{url} as {role}"
+
+
+def test_login_page_logs_in(client, personas):
+    response = client.post(reverse("login"), {"username": "secretary", "password": PASSWORD})
+    assert response.status_code == 302 and response.url == reverse("home")
+    assert client.get(reverse("home")).status_code == 200
