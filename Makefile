@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?=
 
-.PHONY: install messages demo test test-sqlite test-postgres check lint bench clean
+.PHONY: install messages demo test test-sqlite test-postgres check lint clean
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,9 +37,6 @@ check: messages
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/lianxin makemigrations --check --dry-run
 	LIANXIN_SECRET_KEY=$$(python3 -c 'import secrets;print(secrets.token_urlsafe(64))') DATABASE_URL=sqlite:///tmp/x.db \
 		DJANGO_SETTINGS_MODULE=config.settings.prod $(BIN)/lianxin check --deploy --fail-level WARNING
-
-bench: messages
-	$(BIN)/python -m bench
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts
