@@ -37,7 +37,7 @@ def city(db):
 
 
 def _build_city() -> City:
-    from lianxin.places.models import Place, PartyOrganization
+    from lianxin.places.models import PartyOrganization, Place
 
     def place(kind, name, parent):
         return places.place_create(actor=_root(), kind=kind, name=name, parent=parent)
@@ -61,8 +61,19 @@ def _build_city() -> City:
     unity_committee = org(OrgKind.COMMITTEE, "团结社区党委", unity)
     assert Place.objects.count() == 10 and PartyOrganization.objects.count() == 3
     return City(
-        city, district, east, west, happy, harmony, unity, happy_grid, happy_building, unity_grid,
-        happy_committee, happy_branch, unity_committee,
+        city,
+        district,
+        east,
+        west,
+        happy,
+        harmony,
+        unity,
+        happy_grid,
+        happy_building,
+        unity_grid,
+        happy_committee,
+        happy_branch,
+        unity_committee,
     )
 
 

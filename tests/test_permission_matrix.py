@@ -11,8 +11,19 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from .conftest import PASSWORD
 
 ROLES = [
-    "district_officer", "subdistrict_officer", "community_secretary", "committee_member", "staff",
-    "grid_worker", "assistant", "supervisor", "party_member", "resident", "outsider", "sysadmin", "anonymous",
+    "district_officer",
+    "subdistrict_officer",
+    "community_secretary",
+    "committee_member",
+    "staff",
+    "grid_worker",
+    "assistant",
+    "supervisor",
+    "party_member",
+    "resident",
+    "outsider",
+    "sysadmin",
+    "anonymous",
 ]
 ALL = {role: 200 for role in ROLES} | {"anonymous": 302}
 STAFF_AREA = {
@@ -54,16 +65,39 @@ WEB = {
     "logout": (None, NOT_ALLOWED),
     "elderly_mode": (None, NOT_ALLOWED),
     "places": (None, STAFF_AREA),
-    "place_detail": (lambda c: {"pk": c.happy.pk}, only(HAPPY_VIEWERS_PLACE, hidden={"grid_worker", "outsider"})),
+    "place_detail": (
+        lambda c: {"pk": c.happy.pk},
+        only(HAPPY_VIEWERS_PLACE, hidden={"grid_worker", "outsider"}),
+    ),
     "place_create": (lambda c: {"pk": c.happy.pk}, only(HAPPY_MANAGERS, hidden={"grid_worker", "outsider"})),
     "place_edit": (lambda c: {"pk": c.happy.pk}, only(HAPPY_MANAGERS, hidden={"grid_worker", "outsider"})),
-    "place_move": (lambda c: {"pk": c.happy.pk}, only(OFFICERS | {"sysadmin"}, hidden={"grid_worker", "outsider"})),
+    "place_move": (
+        lambda c: {"pk": c.happy.pk},
+        only(OFFICERS | {"sysadmin"}, hidden={"grid_worker", "outsider"}),
+    ),
+    "place_roles": (
+        lambda c: {"pk": c.happy.pk},
+        only(HAPPY_MANAGERS - {"sysadmin"}, hidden={"grid_worker", "outsider"}),
+    ),
+    "role_end": (lambda c: {"pk": 1}, NOT_ALLOWED | {"anonymous": 302, "party_member": 403, "resident": 403}),
     "orgs": (None, STAFF_AREA),
     "org_create": (None, only(HAPPY_MANAGERS | {"outsider"})),
-    "org_detail": (lambda c: {"pk": c.happy_committee.pk}, only(HAPPY_VIEWERS_ORG, hidden={"grid_worker", "assistant", "outsider"})),
-    "org_edit": (lambda c: {"pk": c.happy_committee.pk}, only(HAPPY_MANAGERS, hidden={"grid_worker", "assistant", "outsider"})),
-    "org_move": (lambda c: {"pk": c.happy_branch.pk}, only(HAPPY_MANAGERS, hidden={"grid_worker", "assistant", "outsider"})),
-    "org_rate": (lambda c: {"pk": c.happy_committee.pk}, only(OFFICERS, hidden={"grid_worker", "assistant", "outsider"})),
+    "org_detail": (
+        lambda c: {"pk": c.happy_committee.pk},
+        only(HAPPY_VIEWERS_ORG, hidden={"grid_worker", "assistant", "outsider"}),
+    ),
+    "org_edit": (
+        lambda c: {"pk": c.happy_committee.pk},
+        only(HAPPY_MANAGERS, hidden={"grid_worker", "assistant", "outsider"}),
+    ),
+    "org_move": (
+        lambda c: {"pk": c.happy_branch.pk},
+        only(HAPPY_MANAGERS, hidden={"grid_worker", "assistant", "outsider"}),
+    ),
+    "org_rate": (
+        lambda c: {"pk": c.happy_committee.pk},
+        only(OFFICERS, hidden={"grid_worker", "assistant", "outsider"}),
+    ),
     "todos": (None, ALL),
     "todo_done": (lambda c: {"pk": 1}, NOT_ALLOWED | {"anonymous": 302}),
     "inbox": (None, ALL),

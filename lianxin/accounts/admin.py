@@ -45,7 +45,13 @@ class UserAdmin(SystemAdminOnly, BaseUserAdmin):
         after = audit.snapshot(obj, services.USER_FIELDS)
         if before is not None:
             before, after = audit.changes(before, after)
-        audit.record(actor=request.user, action="user.change" if change else "user.create", obj=obj, before=before, after=after)
+        audit.record(
+            actor=request.user,
+            action="user.change" if change else "user.create",
+            obj=obj,
+            before=before,
+            after=after,
+        )
 
 
 @admin.register(RoleAssignment)
@@ -69,4 +75,6 @@ class RoleAssignmentAdmin(SystemAdminOnly, ReadOnlyAdmin):
     @admin.action(description=_("End the selected role assignments"))
     def end_assignments(self, request, queryset):
         for assignment in queryset.filter(ended_at__isnull=True):
-            services.role_revoke(actor=request.user, assignment=assignment, reason=str(_("Ended in the back office")))
+            services.role_revoke(
+                actor=request.user, assignment=assignment, reason=str(_("Ended in the back office"))
+            )

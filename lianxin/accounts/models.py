@@ -30,7 +30,9 @@ class User(AbstractUser):
 class RoleAssignment(models.Model):
     """A user acting with a role on a place subtree (D1). Ended, never deleted."""
 
-    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("user"))
+    user = models.ForeignKey(
+        User, on_delete=models.CASCADE, related_name="role_assignments", verbose_name=_("user")
+    )
     role = models.CharField(_("role"), max_length=30, choices=Role.choices)
     place = models.ForeignKey(
         "places.Place", on_delete=models.PROTECT, related_name="role_assignments", verbose_name=_("place")
@@ -40,6 +42,8 @@ class RoleAssignment(models.Model):
     )
     granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    scope_path_field = "place__path"
 
     class Meta:
         ordering = ["user", "role"]

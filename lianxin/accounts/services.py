@@ -16,7 +16,13 @@ USER_FIELDS = ["username", "display_name", "phone", "email", "is_active", "is_su
 
 @transaction.atomic
 def user_create(
-    *, actor, username: str, display_name: str, password: str | None, phone: str = "", email: str = "",
+    *,
+    actor,
+    username: str,
+    display_name: str,
+    password: str | None,
+    phone: str = "",
+    email: str = "",
     is_system_admin: bool = False,
 ) -> User:
     """Create an account. Only a system administrator creates accounts (or None: seed/commands)."""
@@ -62,10 +68,13 @@ def role_grant(*, actor, user: User, role: str, place) -> RoleAssignment:
         raise ValidationError({"role": _("You may not grant this role here.")})
     if place.kind not in ROLE_LEVELS[role]:
         raise ValidationError(
-            {"place": _("%(role)s is held on a %(levels)s.") % {
-                "role": Role(role).label,
-                "levels": "/".join(str(_level_label(k)) for k in sorted(ROLE_LEVELS[role])),
-            }}
+            {
+                "place": _("%(role)s is held on a %(levels)s.")
+                % {
+                    "role": Role(role).label,
+                    "levels": "/".join(str(_level_label(k)) for k in sorted(ROLE_LEVELS[role])),
+                }
+            }
         )
     try:
         with transaction.atomic():
@@ -73,7 +82,10 @@ def role_grant(*, actor, user: User, role: str, place) -> RoleAssignment:
     except IntegrityError:
         raise ValidationError({"role": _("This person already holds this role here.")}) from None
     audit.record(
-        actor=actor, action="role.grant", obj=assignment, place=place,
+        actor=actor,
+        action="role.grant",
+        obj=assignment,
+        place=place,
         after={"user": user.pk, "role": role, "place": place.pk},
     )
     access.forget(user)
@@ -92,13 +104,19 @@ def role_revoke(*, actor, assignment: RoleAssignment, reason: str) -> RoleAssign
         raise ValidationError({"role": _("You may not revoke this role here.")})
     if not reason.strip():
         raise ValidationError({"reason": _("Please give a reason.")})
-    updated = RoleAssignment.objects.filter(pk=assignment.pk, ended_at__isnull=True).update(ended_at=timezone.now())
+    updated = RoleAssignment.objects.filter(pk=assignment.pk, ended_at__isnull=True).update(
+        ended_at=timezone.now()
+    )
     if not updated:
         raise ValidationError(_("This role had already ended."))
     assignment.refresh_from_db()
     audit.record(
-        actor=actor, action="role.revoke", obj=assignment, place=assignment.place,
-        before={"user": assignment.user_id, "role": assignment.role}, after={"ended_at": assignment.ended_at},
+        actor=actor,
+        action="role.revoke",
+        obj=assignment,
+        place=assignment.place,
+        before={"user": assignment.user_id, "role": assignment.role},
+        after={"ended_at": assignment.ended_at},
         reason=reason.strip(),
     )
     access.forget(assignment.user)

@@ -9,10 +9,10 @@ Rows that exist but are out of scope answer exactly like missing rows: Http404.
 from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
-from django.db import models
 
 from . import tree
 
@@ -142,7 +142,13 @@ def scope_paths(user, action: str) -> list[str]:
 
 # Structure (places, organizations) and the audit log are the system administrator's business;
 # people's data is not.
-SYSTEM_ADMIN_ACTIONS = {Action.VIEW_PLACE, Action.MANAGE_PLACE, Action.VIEW_ORG, Action.MANAGE_ORG, Action.VIEW_AUDIT}
+SYSTEM_ADMIN_ACTIONS = {
+    Action.VIEW_PLACE,
+    Action.MANAGE_PLACE,
+    Action.VIEW_ORG,
+    Action.MANAGE_ORG,
+    Action.VIEW_AUDIT,
+}
 
 
 def can(user, action: str, place=None) -> bool:

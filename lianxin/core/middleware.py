@@ -16,7 +16,9 @@ class RequestContextMiddleware:
 
     def __call__(self, request):
         incoming = request.headers.get("X-Request-ID", "")
-        request_id = incoming[:64] if incoming.isascii() and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        request_id = (
+            incoming[:64] if incoming.isascii() and incoming.replace("-", "").isalnum() else uuid.uuid4().hex
+        )
         token = _request_id.set(request_id)
         try:
             response = self.get_response(request)

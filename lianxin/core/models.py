@@ -68,6 +68,9 @@ class AuditHead(models.Model):
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
 
+    def __str__(self):
+        return f"audit head #{self.seq}"
+
 
 class AuditEntry(models.Model):
     """One append-only, hash-chained record of a write or a reveal (lianxin.core.audit)."""
@@ -166,16 +169,15 @@ class Notification(models.Model):
     url = models.CharField(_("link"), max_length=300, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now, db_index=True)
     read_at = models.DateTimeField(_("read at"), null=True, blank=True)
-    dedupe_key = models.CharField(max_length=120, null=True, blank=True)
+    # NULL, not "": many notifications have no key, and NULLs never collide in the unique constraint.
+    dedupe_key = models.CharField(max_length=120, null=True, blank=True)  # noqa: DJ001
 
     class Meta:
         ordering = ["-created_at", "-id"]
         verbose_name = _("notification")
         verbose_name_plural = _("notifications")
         constraints = [
-            models.UniqueConstraint(
-                fields=["recipient", "dedupe_key"], name="core_notification_dedupe_uniq"
-            )
+            models.UniqueConstraint(fields=["recipient", "dedupe_key"], name="core_notification_dedupe_uniq")
         ]
         indexes = [models.Index(fields=["recipient", "read_at"], name="core_notif_unread_idx")]
 

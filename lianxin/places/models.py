@@ -32,9 +32,16 @@ class Place(models.Model):
 
     kind = models.CharField(_("level"), max_length=12, choices=PlaceKind.choices)
     name = models.CharField(_("name"), max_length=100)
-    code = models.CharField(_("code"), max_length=30, blank=True, help_text=_("Administrative code, optional."))
+    code = models.CharField(
+        _("code"), max_length=30, blank=True, help_text=_("Administrative code, optional.")
+    )
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     path = models.CharField(max_length=tree.PATH_LENGTH, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(default=1, editable=False)
@@ -108,14 +115,21 @@ class PartyOrganization(PlaceScoped):
     field = models.CharField(_("field"), max_length=12, choices=OrgField.choices, default=OrgField.COMMUNITY)
     name = models.CharField(_("name"), max_length=120)
     parent = models.ForeignKey(
-        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="children", verbose_name=_("parent")
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        verbose_name=_("parent"),
     )
     path = models.CharField(max_length=tree.PATH_LENGTH, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(default=1, editable=False)
     secretary_name = models.CharField(_("secretary"), max_length=60, blank=True)
     founded_on = models.DateField(_("founded on"), null=True, blank=True)
     dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)
-    rating = models.PositiveSmallIntegerField(_("class rating"), choices=Rating.choices, null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(
+        _("class rating"), choices=Rating.choices, null=True, blank=True
+    )
 
     objects = TreeQuerySet.as_manager()
 
@@ -139,7 +153,10 @@ class OrgRating(PlaceScoped):
     """One class rating of a party organization (三分类三升级); class 2 and 3 carry an upgrade plan."""
 
     organization = models.ForeignKey(
-        PartyOrganization, on_delete=models.PROTECT, related_name="ratings", verbose_name=_("party organization")
+        PartyOrganization,
+        on_delete=models.PROTECT,
+        related_name="ratings",
+        verbose_name=_("party organization"),
     )
     rating = models.PositiveSmallIntegerField(_("class rating"), choices=Rating.choices)
     rated_on = models.DateField(_("rated on"), default=timezone.localdate)

@@ -69,7 +69,9 @@ def place_counts(*, actor) -> dict:
     """Real numbers for the home page: places by level and organizations by class in scope."""
     places = access.restrict(Place.objects.all(), actor, Action.VIEW_PLACE)
     by_kind = dict(places.values_list("kind").annotate(n=Count("id")))
-    orgs = access.restrict(PartyOrganization.objects.filter(dissolved_on__isnull=True), actor, Action.VIEW_ORG)
+    orgs = access.restrict(
+        PartyOrganization.objects.filter(dissolved_on__isnull=True), actor, Action.VIEW_ORG
+    )
     ratings = orgs.aggregate(
         total=Count("id"),
         class_1=Count("id", filter=Q(rating=1)),

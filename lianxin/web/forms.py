@@ -37,7 +37,9 @@ class OrgForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=120)
     field = forms.ChoiceField(label=_("Field"), choices=OrgField.choices)
     secretary_name = forms.CharField(label=_("Secretary"), max_length=60, required=False)
-    founded_on = forms.DateField(label=_("Founded on"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    founded_on = forms.DateField(
+        label=_("Founded on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
     dissolved_on = forms.DateField(
         label=_("Dissolved on"), required=False, widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -58,14 +60,20 @@ class OrgCreateForm(OrgForm):
 class RateForm(forms.Form):
     rating = forms.TypedChoiceField(label=_("Class"), choices=Rating.choices, coerce=int)
     basis = forms.CharField(label=_("Basis"), widget=forms.Textarea(attrs={"rows": 3}))
-    upgrade_plan = forms.CharField(label=_("Upgrade plan"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
-    upgrade_due = forms.DateField(label=_("Upgrade due"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    upgrade_plan = forms.CharField(
+        label=_("Upgrade plan"), widget=forms.Textarea(attrs={"rows": 3}), required=False
+    )
+    upgrade_due = forms.DateField(
+        label=_("Upgrade due"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
 
 
 class CalendarLoadForm(forms.Form):
     file = forms.FileField(
         label=_("Calendar file"),
-        help_text=_("A text file with one line per special day: 2027-10-01,holiday,National Day or 2027-09-26,workday,make-up day."),
+        help_text=_(
+            "A text file with one line per special day: 2027-10-01,holiday,National Day or 2027-09-26,workday,make-up day."
+        ),
     )
     replace = forms.BooleanField(label=_("Replace years already loaded"), required=False)
 
@@ -73,3 +81,18 @@ class CalendarLoadForm(forms.Form):
 class WorkingDaysForm(forms.Form):
     start = forms.DateField(label=_("Start date"), widget=forms.DateInput(attrs={"type": "date"}))
     days = forms.IntegerField(label=_("Working days"), min_value=0, max_value=250, initial=5)
+
+
+class RoleGrantForm(forms.Form):
+    username = forms.CharField(label=_("Login name"), max_length=150)
+    role = forms.ChoiceField(label=_("Role"))
+    place = forms.ChoiceField(label=_("Place"))
+
+    def __init__(self, *args, roles=(), places=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].choices = list(roles)
+        self.fields["place"].choices = [(str(p.pk), f"{p.name}（{p.get_kind_display()}）") for p in places]
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)

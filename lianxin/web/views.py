@@ -16,9 +16,11 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from lianxin.accounts.services import user_set_elderly_mode
+from lianxin.accounts import selectors as account_selectors
+from lianxin.accounts.models import User
+from lianxin.accounts.services import role_grant, role_revoke, user_set_elderly_mode
 from lianxin.core import access
-from lianxin.core.access import Action, AdminAction
+from lianxin.core.access import Action, AdminAction, Role
 from lianxin.core.calendar import CalendarFileError, add_working_days
 from lianxin.core.models import AuditEntry, CalendarDay, CalendarYear, Notification, Todo
 from lianxin.core.services import calendar_years_load, notification_mark_read, todo_close
@@ -70,11 +72,17 @@ def home(request):
         counts = selectors.place_counts(actor=user)
         context["place_counts"] = [(PlaceKind(k).label, n) for k, n in counts["places"].items() if n]
         context["org_counts"] = counts["orgs"]
-        context["communities"] = selectors.place_list(actor=user, kind=PlaceKind.COMMUNITY).order_by("path")[:50]
-        context["scope_overdue"] = access.restrict(Todo.objects.overdue(today), user, Action.MANAGE_TODO).count()
+        context["communities"] = selectors.place_list(actor=user, kind=PlaceKind.COMMUNITY).order_by("path")[
+            :50
+        ]
+        context["scope_overdue"] = access.restrict(
+            Todo.objects.overdue(today), user, Action.MANAGE_TODO
+        ).count()
     if access.can(user, Action.VIEW_AUDIT):
         since = timezone.now() - dt.timedelta(days=30)
-        context["audit_recent"] = access.restrict(AuditEntry.objects.filter(at__gte=since), user, Action.VIEW_AUDIT).count()
+        context["audit_recent"] = access.restrict(
+            AuditEntry.objects.filter(at__gte=since), user, Action.VIEW_AUDIT
+        ).count()
     if context["is_system_admin"]:
         context["calendar_years"] = list(CalendarYear.objects.values_list("year", flat=True))
     return render(request, "web/home.html", context)
@@ -90,7 +98,9 @@ def elderly_mode(request):
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
         target = "/"
     response = HttpResponseRedirect(target)
-    response.set_cookie("lx_elderly", "1" if on else "0", max_age=365 * 24 * 3600, samesite="Lax", httponly=True)
+    response.set_cookie(
+        "lx_elderly", "1" if on else "0", max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+    )
     return response
 
 
@@ -118,9 +128,12 @@ def place_detail(request, pk):
             "children": selectors.place_children(actor=request.user, place=place),
             "orgs": selectors.org_list(actor=request.user).filter(place=place),
             "can_manage": access.can(request.user, Action.MANAGE_PLACE, place),
-            "can_add_child": place.kind != PlaceKind.BUILDING and access.can(request.user, Action.MANAGE_PLACE, place),
+            "can_add_child": place.kind != PlaceKind.BUILDING
+            and access.can(request.user, Action.MANAGE_PLACE, place),
             "can_add_org": access.can(request.user, Action.MANAGE_ORG, place),
-            "can_move": place.parent_id is not None and access.can(request.user, Action.MANAGE_PLACE, place.parent),
+            "can_manage_roles": access.can(request.user, Action.MANAGE_ROLES, place),
+            "can_move": place.parent_id is not None
+            and access.can(request.user, Action.MANAGE_PLACE, place.parent),
         },
     )
 
@@ -129,22 +142,31 @@ def place_detail(request, pk):
 def place_create(request, pk):
     parent = selectors.place_get(actor=request.user, pk=pk)
     access.require(request.user, Action.MANAGE_PLACE, parent)
-    child_kind = PLACE_LEVELS[PLACE_LEVELS.index(parent.kind) + 1] if parent.kind != PlaceKind.BUILDING else None
+    child_kind = (
+        PLACE_LEVELS[PLACE_LEVELS.index(parent.kind) + 1] if parent.kind != PlaceKind.BUILDING else None
+    )
     if child_kind is None:
         raise PermissionDenied
     form = forms.PlaceForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            place = services.place_create(actor=request.user, kind=child_kind, parent=parent, **form.cleaned_data)
+            place = services.place_create(
+                actor=request.user, kind=child_kind, parent=parent, **form.cleaned_data
+            )
         except ValidationError as exc:
             forms.apply_service_errors(form, exc)
         else:
             messages.success(request, _("Saved."))
             return redirect("place_detail", pk=place.pk)
     return render(
-        request, "web/form.html",
-        {"form": form, "title": _("Add %(kind)s under %(parent)s") % {"kind": PlaceKind(child_kind).label, "parent": parent},
-         "back": reverse("place_detail", args=[parent.pk])},
+        request,
+        "web/form.html",
+        {
+            "form": form,
+            "title": _("Add %(kind)s under %(parent)s")
+            % {"kind": PlaceKind(child_kind).label, "parent": parent},
+            "back": reverse("place_detail", args=[parent.pk]),
+        },
     )
 
 
@@ -162,7 +184,15 @@ def place_edit(request, pk):
         else:
             messages.success(request, _("Saved."))
             return redirect("place_detail", pk=place.pk)
-    return render(request, "web/form.html", {"form": form, "title": _("Edit %(name)s") % {"name": place}, "back": reverse("place_detail", args=[pk])})
+    return render(
+        request,
+        "web/form.html",
+        {
+            "form": form,
+            "title": _("Edit %(name)s") % {"name": place},
+            "back": reverse("place_detail", args=[pk]),
+        },
+    )
 
 
 @staff_required
@@ -179,13 +209,23 @@ def place_move(request, pk):
     if request.method == "POST" and form.is_valid():
         new_parent = selectors.place_get(actor=request.user, pk=form.cleaned_data["parent"])
         try:
-            services.place_move(actor=request.user, place=place, new_parent=new_parent, reason=form.cleaned_data["reason"])
+            services.place_move(
+                actor=request.user, place=place, new_parent=new_parent, reason=form.cleaned_data["reason"]
+            )
         except ValidationError as exc:
             forms.apply_service_errors(form, exc)
         else:
             messages.success(request, _("Moved."))
             return redirect("place_detail", pk=place.pk)
-    return render(request, "web/form.html", {"form": form, "title": _("Move %(name)s") % {"name": place}, "back": reverse("place_detail", args=[pk])})
+    return render(
+        request,
+        "web/form.html",
+        {
+            "form": form,
+            "title": _("Move %(name)s") % {"name": place},
+            "back": reverse("place_detail", args=[pk]),
+        },
+    )
 
 
 # --- party organizations ------------------------------------------------------------------------
@@ -202,7 +242,8 @@ def orgs(request):
         qs = qs.filter(rating__isnull=True)
     page = Paginator(qs.order_by("path"), 100).get_page(request.GET.get("page"))
     return render(
-        request, "web/orgs.html",
+        request,
+        "web/orgs.html",
         {"page": page, "kinds": OrgKind.choices, "ratings": Rating.choices, "kind": kind, "rating": rating},
     )
 
@@ -226,7 +267,9 @@ def org_detail(request, pk):
 @staff_required
 def org_create(request):
     places = access.restrict(
-        selectors.place_list(actor=request.user).exclude(kind=PlaceKind.BUILDING), request.user, Action.MANAGE_ORG
+        selectors.place_list(actor=request.user).exclude(kind=PlaceKind.BUILDING),
+        request.user,
+        Action.MANAGE_ORG,
     ).order_by("path")[:500]
     if not places:
         raise PermissionDenied
@@ -245,7 +288,11 @@ def org_create(request):
         else:
             messages.success(request, _("Saved."))
             return redirect("org_detail", pk=org.pk)
-    title = _("New party organization under %(parent)s") % {"parent": parent} if parent else _("New party organization")
+    title = (
+        _("New party organization under %(parent)s") % {"parent": parent}
+        if parent
+        else _("New party organization")
+    )
     return render(request, "web/form.html", {"form": form, "title": title, "back": reverse("orgs")})
 
 
@@ -263,7 +310,11 @@ def org_edit(request, pk):
         else:
             messages.success(request, _("Saved."))
             return redirect("org_detail", pk=org.pk)
-    return render(request, "web/form.html", {"form": form, "title": _("Edit %(name)s") % {"name": org}, "back": reverse("org_detail", args=[pk])})
+    return render(
+        request,
+        "web/form.html",
+        {"form": form, "title": _("Edit %(name)s") % {"name": org}, "back": reverse("org_detail", args=[pk])},
+    )
 
 
 @staff_required
@@ -279,7 +330,11 @@ def org_rate(request, pk):
         else:
             messages.success(request, _("Rating recorded."))
             return redirect("org_detail", pk=org.pk)
-    return render(request, "web/form.html", {"form": form, "title": _("Rate %(name)s") % {"name": org}, "back": reverse("org_detail", args=[pk])})
+    return render(
+        request,
+        "web/form.html",
+        {"form": form, "title": _("Rate %(name)s") % {"name": org}, "back": reverse("org_detail", args=[pk])},
+    )
 
 
 @staff_required
@@ -287,21 +342,35 @@ def org_move(request, pk):
     org = selectors.org_get(actor=request.user, pk=pk)
     access.require(request.user, Action.MANAGE_ORG, org.place_path)
     higher = ORG_LEVELS[: ORG_LEVELS.index(org.kind)]
-    parents = access.restrict(
-        selectors.org_list(actor=request.user).filter(kind__in=higher), request.user, Action.MANAGE_ORG
-    ).exclude(pk=org.parent_id).exclude(path__startswith=org.path)
+    parents = (
+        access.restrict(
+            selectors.org_list(actor=request.user).filter(kind__in=higher), request.user, Action.MANAGE_ORG
+        )
+        .exclude(pk=org.parent_id)
+        .exclude(path__startswith=org.path)
+    )
     form = forms.MoveForm(request.POST or None, parents=parents)
     form.fields["parent"].required = False
     if request.method == "POST" and form.is_valid():
-        new_parent = selectors.org_get(actor=request.user, pk=form.cleaned_data["parent"]) if form.cleaned_data["parent"] else None
+        new_parent = (
+            selectors.org_get(actor=request.user, pk=form.cleaned_data["parent"])
+            if form.cleaned_data["parent"]
+            else None
+        )
         try:
-            services.org_move(actor=request.user, org=org, new_parent=new_parent, reason=form.cleaned_data["reason"])
+            services.org_move(
+                actor=request.user, org=org, new_parent=new_parent, reason=form.cleaned_data["reason"]
+            )
         except ValidationError as exc:
             forms.apply_service_errors(form, exc)
         else:
             messages.success(request, _("Moved."))
             return redirect("org_detail", pk=org.pk)
-    return render(request, "web/form.html", {"form": form, "title": _("Move %(name)s") % {"name": org}, "back": reverse("org_detail", args=[pk])})
+    return render(
+        request,
+        "web/form.html",
+        {"form": form, "title": _("Move %(name)s") % {"name": org}, "back": reverse("org_detail", args=[pk])},
+    )
 
 
 # --- personal: to-dos and messages ---------------------------------------------------------------
@@ -332,7 +401,9 @@ def todo_done(request, pk):
 
 @login_required
 def inbox(request):
-    page = Paginator(Notification.objects.filter(recipient=request.user), 30).get_page(request.GET.get("page"))
+    page = Paginator(Notification.objects.filter(recipient=request.user), 30).get_page(
+        request.GET.get("page")
+    )
     return render(request, "web/inbox.html", {"page": page})
 
 
@@ -350,7 +421,9 @@ def inbox_read(request):
 @login_required
 def calendar(request):
     form = forms.WorkingDaysForm(request.GET or None)
-    result = add_working_days(form.cleaned_data["start"], form.cleaned_data["days"]) if form.is_valid() else None
+    result = (
+        add_working_days(form.cleaned_data["start"], form.cleaned_data["days"]) if form.is_valid() else None
+    )
     year = timezone.localdate().year
     return render(
         request,
@@ -389,7 +462,16 @@ def calendar_load(request):
                 % {"years": ", ".join(map(str, result["years"])), "n": result["recomputed"]},
             )
             return redirect("calendar")
-    return render(request, "web/form.html", {"form": form, "title": _("Load an official calendar"), "back": reverse("calendar"), "multipart": True})
+    return render(
+        request,
+        "web/form.html",
+        {
+            "form": form,
+            "title": _("Load an official calendar"),
+            "back": reverse("calendar"),
+            "multipart": True,
+        },
+    )
 
 
 # --- audit ------------------------------------------------------------------------------------
@@ -404,3 +486,59 @@ def audit_log(request):
         qs = qs.filter(action__startswith=action)
     page = Paginator(qs.order_by("-seq"), 50).get_page(request.GET.get("page"))
     return render(request, "web/audit.html", {"page": page, "action": action})
+
+
+# --- roles --------------------------------------------------------------------------------------
+
+
+@staff_required
+def place_roles(request, pk):
+    """Who holds which role on this place and below; grant and end roles (officers, secretaries)."""
+    place = selectors.place_get(actor=request.user, pk=pk)
+    access.require(request.user, Action.MANAGE_ROLES, place)
+    places = (
+        selectors.place_list(actor=request.user, within=place)
+        .exclude(kind=PlaceKind.BUILDING)
+        .order_by("path")[:300]
+    )
+    grantable = access.grantable_roles(request.user, place)
+    roles = [(value, label) for value, label in Role.choices if value in grantable]
+    form = forms.RoleGrantForm(request.POST or None, roles=roles, places=places)
+    if request.method == "POST" and form.is_valid():
+        user = User.objects.filter(
+            username__iexact=form.cleaned_data["username"].strip(), is_active=True
+        ).first()
+        target = selectors.place_get(actor=request.user, pk=form.cleaned_data["place"])
+        if user is None:
+            form.add_error("username", _("No active account with this login name."))
+        else:
+            try:
+                role_grant(actor=request.user, user=user, role=form.cleaned_data["role"], place=target)
+            except ValidationError as exc:
+                forms.apply_service_errors(form, exc)
+            else:
+                messages.success(request, _("Role granted."))
+                return redirect("place_roles", pk=place.pk)
+    assignments = account_selectors.role_assignment_list(actor=request.user, place=place)
+    return render(
+        request,
+        "web/place_roles.html",
+        {"place": place, "form": form, "assignments": assignments, "reason_form": forms.ReasonForm()},
+    )
+
+
+@staff_required
+@require_POST
+def role_end(request, pk):
+    assignment = account_selectors.role_assignment_get(actor=request.user, pk=pk)
+    form = forms.ReasonForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Please give a reason."))
+    else:
+        try:
+            role_revoke(actor=request.user, assignment=assignment, reason=form.cleaned_data["reason"])
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, _("Role ended."))
+    return redirect("place_roles", pk=assignment.place_id)
