@@ -1,9 +1,12 @@
 """Scoped reads of role assignments."""
 
-from lianxin.core import access, tree
-from lianxin.core.access import Action
+from django.db.models import Q
+from django.http import Http404
 
-from .models import RoleAssignment
+from lianxin.core import access, tree
+from lianxin.core.access import Action, AdminAction
+
+from .models import RoleAssignment, User
 
 
 def role_assignment_list(*, actor, place, include_ended: bool = False):
@@ -21,3 +24,49 @@ def role_assignment_get(*, actor, pk) -> RoleAssignment:
     return access.get_for_user(
         RoleAssignment.objects.select_related("user", "place"), actor, Action.MANAGE_ROLES, pk=pk
     )
+
+
+# System administrators: every account and assignment, whatever the place.
+
+
+def _require_user_admin_or_404(actor) -> None:
+    if not access.can(actor, AdminAction.MANAGE_USERS):
+        raise Http404
+
+
+def user_list(*, actor, search: str = ""):
+    """Accounts, for system administrators only (others see none)."""
+    if not access.can(actor, AdminAction.MANAGE_USERS):
+        return User.objects.none()
+    qs = User.objects.order_by("username")
+    if search:
+        term = search.strip()
+        qs = qs.filter(Q(username__icontains=term) | Q(display_name__icontains=term))
+    return qs
+
+
+def user_get(*, actor, pk) -> User:
+    _require_user_admin_or_404(actor)
+    try:
+        return User.objects.get(pk=pk)
+    except (User.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def role_assignment_list_all(*, actor, user: User | None = None, active_only: bool = True):
+    if not access.can(actor, AdminAction.MANAGE_USERS):
+        return RoleAssignment.objects.none()
+    qs = RoleAssignment.objects.select_related("user", "place").order_by("-granted_at", "-id")
+    if user is not None:
+        qs = qs.filter(user=user)
+    if active_only:
+        qs = qs.filter(ended_at__isnull=True)
+    return qs
+
+
+def role_assignment_get_any(*, actor, pk) -> RoleAssignment:
+    _require_user_admin_or_404(actor)
+    try:
+        return RoleAssignment.objects.select_related("user", "place").get(pk=pk)
+    except (RoleAssignment.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None

@@ -9,13 +9,12 @@ invalid as a missing one.
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from lianxin.accounts import selectors as account_selectors
 from lianxin.accounts.models import RoleAssignment, User
 from lianxin.core.calendar import MAX_SPAN_DAYS
 from lianxin.core.models import AuditEntry, Notification, Todo, TodoStatus
 from lianxin.places import selectors as place_selectors
 from lianxin.places.models import OrgKind, OrgRating, PartyOrganization, Place, PlaceKind, Rating
-
-from . import selectors
 
 # --- related fields scoped to the caller ------------------------------------------------------
 
@@ -57,7 +56,7 @@ class ScopedUserField(_ScopedRelatedField):
         super().__init__(queryset=User.objects.none(), **kwargs)
 
     def scoped(self, user):
-        return selectors.user_list(actor=user)
+        return account_selectors.user_list(actor=user)
 
 
 # --- places and party organizations -----------------------------------------------------------
@@ -121,7 +120,9 @@ class PartyOrganizationSerializer(serializers.ModelSerializer):
 
 
 class OrgFilterSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=OrgKind.choices, required=False, help_text=_("Kind of organization."))
+    kind = serializers.ChoiceField(
+        choices=OrgKind.choices, required=False, help_text=_("Kind of organization.")
+    )
     within = ScopedPlaceField(required=False, help_text=_("Only organizations in this place's subtree."))
     include_dissolved = serializers.BooleanField(
         required=False, default=False, help_text=_("Also list dissolved organizations.")
@@ -129,7 +130,9 @@ class OrgFilterSerializer(serializers.Serializer):
 
 
 class OrgMoveSerializer(serializers.Serializer):
-    parent = ScopedOrgField(allow_null=True, help_text=_("The new parent organization, or null for a top one."))
+    parent = ScopedOrgField(
+        allow_null=True, help_text=_("The new parent organization, or null for a top one.")
+    )
     reason = serializers.CharField(help_text=_("Why the organization moves (kept in the audit log)."))
 
 
@@ -138,7 +141,16 @@ class OrgRatingSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = OrgRating
-        fields = ["id", "organization", "rating", "rated_on", "rated_by", "basis", "upgrade_plan", "upgrade_due"]
+        fields = [
+            "id",
+            "organization",
+            "rating",
+            "rated_on",
+            "rated_by",
+            "basis",
+            "upgrade_plan",
+            "upgrade_due",
+        ]
         read_only_fields = ["id", "organization", "rated_on", "rated_by"]
         extra_kwargs = {"upgrade_plan": {"required": False}, "upgrade_due": {"required": False}}
 
@@ -158,13 +170,24 @@ class UserSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["id", "username", "display_name", "phone", "email", "is_active", "is_system_admin", "password"]
+        fields = [
+            "id",
+            "username",
+            "display_name",
+            "phone",
+            "email",
+            "is_active",
+            "is_system_admin",
+            "password",
+        ]
         read_only_fields = ["id", "is_active"]
         extra_kwargs = {"username": {"validators": []}}
 
 
 class UserFilterSerializer(serializers.Serializer):
-    search = serializers.CharField(required=False, allow_blank=True, help_text=_("Part of the login or name."))
+    search = serializers.CharField(
+        required=False, allow_blank=True, help_text=_("Part of the login or name.")
+    )
 
 
 class RoleAssignmentSerializer(serializers.ModelSerializer):
@@ -180,7 +203,9 @@ class RoleAssignmentSerializer(serializers.ModelSerializer):
 
 class RoleAssignmentFilterSerializer(serializers.Serializer):
     user = ScopedUserField(required=False, help_text=_("Only this user's roles."))
-    include_ended = serializers.BooleanField(required=False, default=False, help_text=_("Also list ended roles."))
+    include_ended = serializers.BooleanField(
+        required=False, default=False, help_text=_("Also list ended roles.")
+    )
 
 
 class ReasonSerializer(serializers.Serializer):
@@ -270,7 +295,9 @@ class BetweenQuerySerializer(serializers.Serializer):
 class BetweenSerializer(serializers.Serializer):
     start = serializers.DateField()
     end = serializers.DateField()
-    working_days = serializers.IntegerField(help_text=_("Working days in (start, end]; negative when end < start."))
+    working_days = serializers.IntegerField(
+        help_text=_("Working days in (start, end]; negative when end < start.")
+    )
 
 
 # --- inbox, to-dos, audit log -----------------------------------------------------------------
@@ -316,12 +343,17 @@ class TodoSerializer(serializers.ModelSerializer):
 
 
 class TodoFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=TodoStatus.choices, required=False, help_text=_("Only this status."))
+    status = serializers.ChoiceField(
+        choices=TodoStatus.choices, required=False, help_text=_("Only this status.")
+    )
 
 
 class TodoCloseSerializer(serializers.Serializer):
     status = serializers.ChoiceField(
-        choices=[(TodoStatus.DONE, TodoStatus.DONE.label), (TodoStatus.CANCELLED, TodoStatus.CANCELLED.label)],
+        choices=[
+            (TodoStatus.DONE, TodoStatus.DONE.label),
+            (TodoStatus.CANCELLED, TodoStatus.CANCELLED.label),
+        ],
         default=TodoStatus.DONE,
         help_text=_("Done (default) or cancelled."),
     )

@@ -1,1 +1,41 @@
-urlpatterns = []
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.routers import SimpleRouter
+
+from . import views
+
+app_name = "api"
+
+router = SimpleRouter(use_regex_path=False)
+router.register("places", views.PlaceViewSet, basename="place")
+router.register("party-organizations", views.PartyOrganizationViewSet, basename="org")
+router.register("users", views.UserViewSet, basename="user")
+router.register("role-assignments", views.RoleAssignmentViewSet, basename="role-assignment")
+router.register("notifications", views.NotificationViewSet, basename="notification")
+router.register("todos", views.TodoViewSet, basename="todo")
+router.register("audit", views.AuditEntryViewSet, basename="audit")
+
+v1 = [
+    path("auth/token/", views.TokenObtainView.as_view(), name="token"),
+    path("calendar/working-days/", views.WorkingDaysView.as_view(), name="calendar-working-days"),
+    path("calendar/between/", views.WorkingDaysBetweenView.as_view(), name="calendar-between"),
+    *router.urls,
+]
+
+# The schema and its readers are for signed-in users only; the UI assets come from the sidecar.
+signed_in = [IsAuthenticated]
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(permission_classes=signed_in), name="schema"),
+    path(
+        "docs/",
+        SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=signed_in),
+        name="docs",
+    ),
+    path(
+        "redoc/",
+        SpectacularRedocView.as_view(url_name="api:schema", permission_classes=signed_in),
+        name="redoc",
+    ),
+]

@@ -125,7 +125,7 @@ def birth_date(number: str) -> dt.date:
 
 
 def sex(number: str) -> str:
-    """"M" or "F": the parity of the 17th digit (odd for men)."""
+    """The sex, "M" or "F", from the parity of the 17th digit (odd for men)."""
     return "M" if int(normalize(number)[16]) % 2 else "F"
 
 

@@ -20,6 +20,7 @@ from lianxin.accounts import selectors as account_selectors
 from lianxin.accounts.models import User
 from lianxin.accounts.services import role_grant, role_revoke, user_set_elderly_mode
 from lianxin.core import access
+from lianxin.core import selectors as core_selectors
 from lianxin.core.access import Action, AdminAction, Role
 from lianxin.core.calendar import CalendarFileError, add_working_days
 from lianxin.core.models import AuditEntry, CalendarDay, CalendarYear, Notification, Todo
@@ -379,7 +380,7 @@ def org_move(request, pk):
 @login_required
 def todos(request):
     show = request.GET.get("show", "open")
-    qs = Todo.objects.filter(assignee=request.user).select_related("place")
+    qs = core_selectors.todo_list(actor=request.user).select_related("place")
     qs = qs.open() if show == "open" else qs.exclude(status="open")
     return render(request, "web/todos.html", {"todos": qs[:200], "show": show, "today": timezone.localdate()})
 
@@ -387,9 +388,7 @@ def todos(request):
 @login_required
 @require_POST
 def todo_done(request, pk):
-    todo = Todo.objects.filter(assignee=request.user, pk=pk).first()
-    if todo is None:
-        todo = access.get_for_user(Todo.objects.all(), request.user, Action.MANAGE_TODO, pk=pk)
+    todo = core_selectors.todo_get(actor=request.user, pk=pk)
     try:
         todo_close(actor=request.user, todo=todo)
     except ValidationError as exc:
@@ -480,10 +479,8 @@ def calendar_load(request):
 @login_required
 def audit_log(request):
     access.require(request.user, Action.VIEW_AUDIT)
-    qs = access.restrict(AuditEntry.objects.all(), request.user, Action.VIEW_AUDIT)
     action = request.GET.get("action", "").strip()
-    if action:
-        qs = qs.filter(action__startswith=action)
+    qs = core_selectors.audit_entry_list(actor=request.user, action_prefix=action)
     page = Paginator(qs.order_by("-seq"), 50).get_page(request.GET.get("page"))
     return render(request, "web/audit.html", {"page": page, "action": action})
 

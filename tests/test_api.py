@@ -1,0 +1,690 @@
+"""The REST API: the permission matrix for every endpoint and persona, scoping, errors, schema.
+
+Given the city and personas of conftest.py, when a persona calls an endpoint, then the status is
+the one the matrix names; and a denied write leaves the database exactly as it was.
+"""
+
+import datetime as dt
+
+import pytest
+from django.urls import reverse
+from drf_spectacular.validation import validate_schema
+from rest_framework.test import APIClient
+
+from lianxin.accounts.models import RoleAssignment, User
+from lianxin.core import services as core_services
+from lianxin.core.access import Role
+from lianxin.core.models import AuditEntry, Notification, Todo, TodoStatus
+from lianxin.core.notifications import notify
+from lianxin.places import services as place_services
+from lianxin.places.models import OrgRating, PartyOrganization, Place, PlaceKind
+
+from .conftest import PASSWORD
+
+PERSONAS = [
+    "district_officer",
+    "subdistrict_officer",
+    "community_secretary",
+    "committee_member",
+    "staff",
+    "grid_worker",
+    "assistant",
+    "supervisor",
+    "party_member",
+    "resident",
+    "outsider",
+    "sysadmin",
+]
+ANONYMOUS = "anonymous"
+EVERYONE = set(PERSONAS)
+OFFICERS = {"district_officer", "subdistrict_officer"}
+PLACE_MANAGERS = OFFICERS | {"community_secretary", "sysadmin"}
+PLACE_VIEWERS = EVERYONE - {"party_member", "resident"}
+ORG_VIEWERS = PLACE_VIEWERS - {"assistant"}
+# Who sees 幸福社区's own rows (the grid worker only sees her grid, the assistant no organizations).
+HAPPY_ORG_VIEWERS = PLACE_MANAGERS | {"committee_member", "staff", "supervisor"}
+HAPPY_BUILDING_VIEWERS = PLACE_VIEWERS - {"outsider"}
+
+
+def v1(name, *args):
+    return reverse(f"api:{name}", args=args)
+
+
+@pytest.fixture
+def world(city, personas):
+    """The city plus what the matrix acts on: a second grid, a to-do and a message for the resident."""
+    grid2 = place_services.place_create(
+        actor=personas["sysadmin"], kind=PlaceKind.GRID, name="第二网格", parent=city.happy
+    )
+    resident = personas["resident"]
+    todo = core_services.todo_create(actor=None, assignee=resident, place=city.happy, title="回访", days=3)
+    message = notify(recipients=[resident], title="欢迎")[0]
+    assignment = RoleAssignment.objects.get(user=resident, role=Role.RESIDENT)
+    return {
+        "city": city,
+        "personas": personas,
+        "grid2": grid2,
+        "todo": todo,
+        "message": message,
+        "assignment": assignment,
+    }
+
+
+def client_for(persona, personas):
+    client = APIClient()
+    if persona != ANONYMOUS:
+        client.force_login(personas[persona])
+    return client
+
+
+def db_state():
+    """Everything a write endpoint could change; compared before and after a denied call."""
+    return (
+        list(AuditEntry.objects.order_by("seq").values_list("seq", "hash")),
+        list(Place.objects.order_by("pk").values_list("pk", "name", "parent_id", "path")),
+        list(
+            PartyOrganization.objects.order_by("pk").values_list(
+                "pk", "parent_id", "path", "secretary_name", "rating"
+            )
+        ),
+        OrgRating.objects.count(),
+        list(User.objects.order_by("pk").values_list("pk", "username")),
+        list(RoleAssignment.objects.order_by("pk").values_list("pk", "ended_at")),
+        list(Todo.objects.order_by("pk").values_list("pk", "status")),
+        list(Notification.objects.order_by("pk").values_list("pk", "read_at")),
+    )
+
+
+def expect(allowed: set, ok: int, denied: dict | None = None, default: int = 403) -> dict:
+    """The matrix row: ``ok`` for ``allowed`` personas, ``denied`` overrides, ``default`` otherwise."""
+    row = {persona: (ok if persona in allowed else default) for persona in PERSONAS}
+    row.update(denied or {})
+    return row
+
+
+# name, method, url(world), body(world), expected status by persona; anonymous is always refused.
+MATRIX = [
+    ("place-list", "get", lambda w: v1("place-list"), None, expect(PLACE_VIEWERS, 200)),
+    (
+        "place-detail",
+        "get",
+        lambda w: v1("place-detail", w["city"].happy_building.pk),
+        None,
+        expect(HAPPY_BUILDING_VIEWERS, 200, default=404),
+    ),
+    (
+        "place-create",
+        "post",
+        lambda w: v1("place-list"),
+        lambda w: {"kind": "grid", "name": "第三网格", "parent": w["city"].happy.pk},
+        # The outsider manages places elsewhere; 幸福社区 is not a parent she can name.
+        expect(PLACE_MANAGERS, 201, {"outsider": 400}),
+    ),
+    (
+        "place-move",
+        "post",
+        lambda w: v1("place-move", w["city"].happy_building.pk),
+        lambda w: {"parent": w["grid2"].pk, "reason": "网格调整"},
+        expect(PLACE_MANAGERS, 200, {p: 404 for p in EVERYONE - HAPPY_BUILDING_VIEWERS}),
+    ),
+    ("org-list", "get", lambda w: v1("org-list"), None, expect(ORG_VIEWERS, 200)),
+    (
+        "org-detail",
+        "get",
+        lambda w: v1("org-detail", w["city"].happy_branch.pk),
+        None,
+        expect(HAPPY_ORG_VIEWERS, 200, default=404),
+    ),
+    (
+        "org-create",
+        "post",
+        lambda w: v1("org-list"),
+        lambda w: {
+            "kind": "branch",
+            "name": "幸福社区第二党支部",
+            "place": w["city"].happy.pk,
+            "parent": w["city"].happy_committee.pk,
+        },
+        expect(PLACE_MANAGERS, 201, {"outsider": 400}),
+    ),
+    (
+        "org-update",
+        "patch",
+        lambda w: v1("org-detail", w["city"].happy_branch.pk),
+        lambda w: {"secretary_name": "张三"},
+        expect(PLACE_MANAGERS, 200, {p: 404 for p in EVERYONE - HAPPY_ORG_VIEWERS}),
+    ),
+    (
+        "org-rate",
+        "post",
+        lambda w: v1("org-rate", w["city"].happy_branch.pk),
+        lambda w: {"rating": 1, "basis": "组织生活规范"},
+        # Rating is the officers' call; the system administrator runs the system, not the rating.
+        expect(OFFICERS, 201, {p: 404 for p in EVERYONE - HAPPY_ORG_VIEWERS}),
+    ),
+    (
+        "org-move",
+        "post",
+        lambda w: v1("org-move", w["city"].happy_branch.pk),
+        lambda w: {"parent": None, "reason": "独立建制"},
+        expect(PLACE_MANAGERS, 200, {p: 404 for p in EVERYONE - HAPPY_ORG_VIEWERS}),
+    ),
+    ("user-list", "get", lambda w: v1("user-list"), None, expect({"sysadmin"}, 200)),
+    (
+        "user-detail",
+        "get",
+        lambda w: v1("user-detail", w["personas"]["resident"].pk),
+        None,
+        expect({"sysadmin"}, 200, default=404),
+    ),
+    (
+        "user-create",
+        "post",
+        lambda w: v1("user-list"),
+        lambda w: {"username": "newcomer", "display_name": "新人", "password": "Lianxin-new-2026"},
+        expect({"sysadmin"}, 201),
+    ),
+    ("role-list", "get", lambda w: v1("role-assignment-list"), None, expect({"sysadmin"}, 200)),
+    (
+        "role-detail",
+        "get",
+        lambda w: v1("role-assignment-detail", w["assignment"].pk),
+        None,
+        expect({"sysadmin"}, 200, default=404),
+    ),
+    (
+        "role-grant",
+        "post",
+        lambda w: v1("role-assignment-list"),
+        lambda w: {"user": w["personas"]["resident"].pk, "role": "party_member", "place": w["city"].happy.pk},
+        expect({"sysadmin"}, 201),
+    ),
+    (
+        "role-revoke",
+        "post",
+        lambda w: v1("role-assignment-revoke", w["assignment"].pk),
+        lambda w: {"reason": "搬离社区"},
+        expect({"sysadmin"}, 200, default=404),
+    ),
+    (
+        "calendar-working-days",
+        "get",
+        lambda w: v1("calendar-working-days") + "?start=2026-09-30&days=1",
+        None,
+        expect(EVERYONE, 200),
+    ),
+    (
+        "calendar-between",
+        "get",
+        lambda w: v1("calendar-between") + "?start=2026-09-30&end=2026-10-09",
+        None,
+        expect(EVERYONE, 200),
+    ),
+    ("notification-list", "get", lambda w: v1("notification-list"), None, expect(EVERYONE, 200)),
+    ("notification-unread", "get", lambda w: v1("notification-unread-count"), None, expect(EVERYONE, 200)),
+    ("notification-read-all", "post", lambda w: v1("notification-read-all"), None, expect(EVERYONE, 200)),
+    (
+        "notification-read",
+        "post",
+        lambda w: v1("notification-read", w["message"].pk),
+        None,
+        expect({"resident"}, 200, default=404),
+    ),
+    ("todo-list", "get", lambda w: v1("todo-list"), None, expect(EVERYONE, 200)),
+    (
+        "todo-close",
+        "post",
+        lambda w: v1("todo-close", w["todo"].pk),
+        lambda w: {},
+        expect({"resident"}, 200, default=404),
+    ),
+    ("audit-list", "get", lambda w: v1("audit-list"), None, expect({"supervisor", "sysadmin"}, 200)),
+    ("schema", "get", lambda w: v1("schema"), None, expect(EVERYONE, 200)),
+    ("docs", "get", lambda w: v1("docs"), None, expect(EVERYONE, 200)),
+    ("redoc", "get", lambda w: v1("redoc"), None, expect(EVERYONE, 200)),
+]
+
+
+@pytest.mark.parametrize("persona", [*PERSONAS, ANONYMOUS])
+@pytest.mark.parametrize(
+    ("name", "method", "url", "body", "expected"), MATRIX, ids=[row[0] for row in MATRIX]
+)
+def test_permission_matrix(world, persona, name, method, url, body, expected):
+    client = client_for(persona, world["personas"])
+    before = db_state()
+
+    response = getattr(client, method)(url(world), body(world) if body else None, format="json")
+
+    if persona == ANONYMOUS:
+        # SessionAuthentication comes first in settings, so DRF answers 403 rather than 401.
+        assert response.status_code in (401, 403), response.content
+    else:
+        assert response.status_code == expected[persona], response.content
+    if response.status_code >= 400 or method == "get":
+        assert db_state() == before
+
+
+def test_matrix_covers_every_api_route():
+    """A new endpoint must join the matrix (or a dedicated test) before it ships."""
+    from django.urls import get_resolver
+
+    names = {row[0] for row in MATRIX}
+    covered = {
+        "place-list",
+        "place-detail",
+        "place-move",
+        "org-list",
+        "org-detail",
+        "org-rate",
+        "org-move",
+        "user-list",
+        "user-detail",
+        "role-assignment-list",
+        "role-assignment-detail",
+        "role-assignment-revoke",
+        "calendar-working-days",
+        "calendar-between",
+        "notification-list",
+        "notification-unread-count",
+        "notification-read-all",
+        "notification-read",
+        "todo-list",
+        "todo-close",
+        "audit-list",
+        "schema",
+        "docs",
+        "redoc",
+        "token",
+    }
+    api = get_resolver().namespace_dict["api"][1]
+    routes = {name for name in api.reverse_dict if isinstance(name, str)}
+    assert routes <= covered, routes - covered
+    assert len(names) == len(MATRIX)
+
+
+# --- scoping -----------------------------------------------------------------------------------
+
+
+def _names(response):
+    assert response.status_code == 200, response.content
+    return {row["name"] for row in response.json()["results"]}
+
+
+def test_community_secretary_sees_only_her_subtree(city, personas):
+    client = client_for("community_secretary", personas)
+
+    names = _names(client.get(v1("place-list")))
+
+    assert names == {"幸福社区", "第一网格", "1号楼"}
+
+
+def test_subdistrict_officer_sees_every_community_of_the_subdistrict(city, personas):
+    client = client_for("subdistrict_officer", personas)
+
+    names = _names(client.get(v1("place-list"), {"kind": "community"}))
+
+    assert names == {"幸福社区", "和谐社区"}
+
+
+def test_place_filters_within_and_search(city, personas):
+    client = client_for("district_officer", personas)
+
+    assert _names(client.get(v1("place-list"), {"within": city.west.pk})) == {
+        "西街街道",
+        "团结社区",
+        "第一网格",
+    }
+    assert _names(client.get(v1("place-list"), {"search": "和"})) == {"和平区", "和谐社区"}
+
+
+def test_filter_within_a_place_out_of_scope_is_refused_like_a_missing_one(city, personas):
+    client = client_for("community_secretary", personas)
+
+    foreign = client.get(v1("place-list"), {"within": city.unity.pk})
+    missing = client.get(v1("place-list"), {"within": 999999})
+
+    assert foreign.status_code == missing.status_code == 400
+    assert set(foreign.json()["errors"]) == {"within"}
+
+
+def test_outsider_gets_404_on_a_happy_place_exactly_like_a_missing_one(city, personas):
+    client = client_for("outsider", personas)
+
+    foreign = client.get(v1("place-detail", city.happy.pk))
+    missing = client.get(v1("place-detail", 999999))
+
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.json() == missing.json()
+
+
+def test_supervisor_reads_the_audit_log_of_her_subtree_only(city, personas):
+    client = client_for("supervisor", personas)
+    place_services.place_update(actor=personas["sysadmin"], place=city.unity, name="团结新社区")
+    place_services.place_update(actor=personas["sysadmin"], place=city.happy_grid, name="幸福第一网格")
+
+    response = client.get(v1("audit-list"), {"action": "place.update"})
+
+    assert response.status_code == 200
+    assert [row["object_id"] for row in response.json()["results"]] == [str(city.happy_grid.pk)]
+
+
+def test_system_admin_reads_the_whole_audit_log_and_filters_it(city, personas):
+    client = client_for("sysadmin", personas)
+
+    response = client.get(v1("audit-list"), {"object_type": "places.place", "object_id": city.unity.pk})
+
+    assert response.status_code == 200
+    rows = response.json()["results"]
+    assert [(row["action"], row["object_id"]) for row in rows] == [("place.create", str(city.unity.pk))]
+
+
+# --- denied writes change nothing --------------------------------------------------------------
+
+
+def test_resident_posting_a_place_creates_no_row_and_no_audit_entry(city, personas):
+    client = client_for("resident", personas)
+    places, entries = Place.objects.count(), AuditEntry.objects.count()
+
+    response = client.post(
+        v1("place-list"), {"kind": "grid", "name": "私设网格", "parent": city.happy.pk}, format="json"
+    )
+
+    assert response.status_code == 403
+    assert Place.objects.count() == places
+    assert AuditEntry.objects.count() == entries
+
+
+def test_a_rejected_service_call_writes_nothing(city, personas):
+    client = client_for("sysadmin", personas)
+    before = db_state()
+
+    response = client.post(
+        v1("place-move", city.east.pk), {"parent": city.happy.pk, "reason": "试试"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"parent"}
+    assert db_state() == before
+
+
+# --- writes through the API --------------------------------------------------------------------
+
+
+def test_place_create_move_and_audit(city, personas):
+    client = client_for("community_secretary", personas)
+
+    created = client.post(
+        v1("place-list"), {"kind": "grid", "name": "第二网格", "parent": city.happy.pk}, format="json"
+    )
+    assert created.status_code == 201, created.content
+    grid2 = created.json()
+    moved = client.post(
+        v1("place-move", city.happy_building.pk), {"parent": grid2["id"], "reason": "网格调整"}, format="json"
+    )
+
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["parent"] == grid2["id"]
+    entry = AuditEntry.objects.filter(action="place.move").get()
+    assert entry.reason == "网格调整" and entry.actor == personas["community_secretary"]
+
+
+def test_org_rating_class_2_needs_a_plan_and_a_date(city, personas):
+    client = client_for("subdistrict_officer", personas)
+
+    response = client.post(
+        v1("org-rate", city.happy_branch.pk), {"rating": 2, "basis": "组织生活不够规范"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"upgrade_plan", "upgrade_due"}
+    assert not OrgRating.objects.exists()
+
+
+def test_org_patch_refuses_to_move_the_tree(city, personas):
+    client = client_for("community_secretary", personas)
+
+    response = client.patch(
+        v1("org-detail", city.happy_branch.pk), {"parent": None, "name": "新名字"}, format="json"
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"parent"}
+    assert PartyOrganization.objects.get(pk=city.happy_branch.pk).name == "幸福社区第一党支部"
+
+
+def test_org_update_rejects_dissolution_before_founding(city, personas):
+    client = client_for("community_secretary", personas)
+
+    response = client.patch(
+        v1("org-detail", city.happy_branch.pk),
+        {"founded_on": "2020-07-01", "dissolved_on": "2019-01-01"},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"dissolved_on"}
+
+
+def test_dissolved_orgs_are_listed_only_on_request(city, personas):
+    place_services.org_update(
+        actor=personas["sysadmin"], org=city.happy_branch, dissolved_on=dt.date(2026, 1, 1)
+    )
+    client = client_for("community_secretary", personas)
+
+    default = _names(client.get(v1("org-list")))
+    everything = _names(client.get(v1("org-list"), {"include_dissolved": "true"}))
+
+    assert default == {"幸福社区党委"}
+    assert everything == {"幸福社区党委", "幸福社区第一党支部"}
+
+
+def test_user_create_validation_names_the_field(city, personas):
+    client = client_for("sysadmin", personas)
+
+    taken = client.post(v1("user-list"), {"username": "RESIDENT", "display_name": "重名"}, format="json")
+    weak = client.post(v1("user-list"), {"username": "weak", "password": "123"}, format="json")
+    blank = client.post(v1("user-list"), {"display_name": "无名"}, format="json")
+
+    assert taken.status_code == weak.status_code == blank.status_code == 400
+    assert set(taken.json()["errors"]) == {"username"}
+    assert set(weak.json()["errors"]) == {"password"}
+    assert set(blank.json()["errors"]) == {"username"}
+
+
+def test_role_grant_at_the_wrong_level_names_the_place(city, personas):
+    client = client_for("sysadmin", personas)
+
+    response = client.post(
+        v1("role-assignment-list"),
+        {"user": personas["resident"].pk, "role": Role.COMMUNITY_SECRETARY, "place": city.happy_grid.pk},
+        format="json",
+    )
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {"place"}
+
+
+def test_role_revoke_needs_a_reason_and_happens_once(city, personas):
+    client = client_for("sysadmin", personas)
+    assignment = RoleAssignment.objects.get(user=personas["resident"])
+    url = v1("role-assignment-revoke", assignment.pk)
+
+    no_reason = client.post(url, {"reason": ""}, format="json")
+    first = client.post(url, {"reason": "搬离"}, format="json")
+    again = client.post(url, {"reason": "搬离"}, format="json")
+
+    assert no_reason.status_code == 400 and set(no_reason.json()["errors"]) == {"reason"}
+    assert first.status_code == 200 and first.json()["ended_at"]
+    assert again.status_code == 400 and set(again.json()["errors"]) == {"non_field_errors"}
+    active = client.get(v1("role-assignment-list"), {"user": personas["resident"].pk}).json()["results"]
+    assert active == []
+
+
+# --- auth --------------------------------------------------------------------------------------
+
+
+def test_token_auth(city, personas, clean_throttle):
+    client = APIClient()
+
+    issued = client.post(v1("token"), {"username": "secretary", "password": PASSWORD}, format="json")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {issued.json()['token']}")
+    response = client.get(v1("place-list"))
+
+    assert issued.status_code == 200
+    assert _names(response) == {"幸福社区", "第一网格", "1号楼"}
+
+
+def test_token_refused_for_a_wrong_password(city, personas, clean_throttle):
+    response = APIClient().post(v1("token"), {"username": "secretary", "password": "wrong"}, format="json")
+
+    assert response.status_code == 400
+    assert "errors" in response.json()
+
+
+@pytest.fixture
+def clean_throttle():
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def test_password_guessing_is_throttled(personas, clean_throttle):
+    client = APIClient()
+    wrong = {"username": "secretary", "password": "wrong"}
+
+    statuses = {client.post(v1("token"), wrong, format="json").status_code for _ in range(31)}
+
+    assert statuses == {400, 429}
+
+
+def test_a_bad_token_is_refused(city, personas):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+
+    assert client.get(v1("place-list")).status_code in (401, 403)
+
+
+# --- calendar ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "days", "due", "provisional"),
+    [
+        ("2026-09-30", 1, "2026-10-08", False),  # 1–7 October 2026: National Day holiday
+        ("2026-09-30", 0, "2026-09-30", False),
+        ("2028-03-01", 1, "2028-03-02", True),  # no official calendar for 2028 yet
+    ],
+)
+def test_working_days_known_answers(personas, start, days, due, provisional):
+    client = client_for("resident", personas)
+
+    response = client.get(v1("calendar-working-days"), {"start": start, "days": days})
+
+    assert response.status_code == 200
+    assert response.json() == {"start": start, "days": days, "due": due, "provisional": provisional}
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ({"days": 1}, "start"),
+        ({"start": "2026-13-01", "days": 1}, "start"),
+        ({"start": "2026-09-30"}, "days"),
+        ({"start": "2026-09-30", "days": "x"}, "days"),
+        ({"start": "2026-09-30", "days": -1}, "days"),
+        ({"start": "2026-09-30", "days": 100000}, "days"),
+    ],
+)
+def test_working_days_bad_parameters_name_the_parameter(personas, query, field):
+    client = client_for("staff", personas)
+
+    response = client.get(v1("calendar-working-days"), query)
+
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert set(errors) == {field}
+    assert field in errors[field][0]
+
+
+def test_working_days_between(personas):
+    client = client_for("staff", personas)
+
+    forward = client.get(v1("calendar-between"), {"start": "2026-09-30", "end": "2026-10-09"})
+    backward = client.get(v1("calendar-between"), {"start": "2026-10-09", "end": "2026-09-30"})
+    too_long = client.get(v1("calendar-between"), {"start": "2000-01-01", "end": "2030-01-01"})
+    missing = client.get(v1("calendar-between"), {"start": "2026-10-09"})
+
+    assert forward.json()["working_days"] == 2  # 8 and 9 October
+    assert backward.json()["working_days"] == -2
+    assert too_long.status_code == 400 and set(too_long.json()["errors"]) == {"end"}
+    assert missing.status_code == 400 and set(missing.json()["errors"]) == {"end"}
+
+
+# --- inbox and to-dos --------------------------------------------------------------------------
+
+
+def test_inbox_lists_only_own_messages_and_marks_them_read(personas):
+    resident, staff = personas["resident"], personas["staff"]
+    mine = notify(recipients=[resident], title="一")[0]
+    notify(recipients=[resident], title="二")
+    notify(recipients=[staff], title="别人的")
+    client = client_for("resident", personas)
+
+    listed = client.get(v1("notification-list")).json()["results"]
+    read = client.post(v1("notification-read", mine.pk))
+    unread = client.get(v1("notification-list"), {"unread": "true"}).json()["results"]
+    count = client.get(v1("notification-unread-count")).json()
+    all_read = client.post(v1("notification-read-all")).json()
+
+    assert {row["title"] for row in listed} == {"一", "二"}
+    assert read.status_code == 200 and read.json()["read_at"]
+    assert [row["title"] for row in unread] == ["二"]
+    assert count == {"unread_count": 1}
+    assert all_read == {"marked": 1}
+    assert Notification.objects.filter(recipient=staff, read_at__isnull=True).count() == 1
+
+
+def test_todos_list_and_close(city, personas):
+    resident = personas["resident"]
+    todo = core_services.todo_create(actor=None, assignee=resident, place=city.happy, title="回访", days=3)
+    core_services.todo_create(
+        actor=None, assignee=personas["staff"], place=city.happy, title="别人的", days=3
+    )
+    client = client_for("resident", personas)
+
+    listed = client.get(v1("todo-list")).json()["results"]
+    closed = client.post(v1("todo-close", todo.pk), {"status": "cancelled"}, format="json")
+    again = client.post(v1("todo-close", todo.pk), {}, format="json")
+    still_open = client.get(v1("todo-list"), {"status": "open"}).json()["results"]
+
+    assert [row["title"] for row in listed] == ["回访"]
+    assert closed.status_code == 200 and closed.json()["status"] == TodoStatus.CANCELLED
+    assert again.status_code == 400 and "non_field_errors" in again.json()["errors"]
+    assert still_open == []
+
+
+# --- schema ------------------------------------------------------------------------------------
+
+
+def test_schema_is_valid_openapi(personas):
+    client = client_for("resident", personas)
+
+    response = client.get(v1("schema"), {"format": "json"})
+
+    assert response.status_code == 200
+    schema = response.json()
+    validate_schema(schema)
+    assert "/api/v1/places/{id}/move/" in schema["paths"]
+    assert "tokenAuth" in schema["components"]["securitySchemes"]
+
+
+def test_docs_use_the_local_sidecar_assets(personas):
+    client = client_for("resident", personas)
+
+    swagger = client.get(v1("docs")).content.decode()
+    redoc = client.get(v1("redoc")).content.decode()
+
+    assert "drf_spectacular_sidecar" in swagger and "drf_spectacular_sidecar" in redoc
+    assert "cdn.jsdelivr.net" not in swagger and "cdn.jsdelivr.net" not in redoc

@@ -1,0 +1,260 @@
+"""The demo city and `lianxin seed` (D1): built through the services, deterministic, idempotent."""
+
+import datetime as dt
+import random
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+from django.utils import timezone
+
+from lianxin.accounts.models import RoleAssignment, User
+from lianxin.core import access, audit, demo, idcard, tree
+from lianxin.core.access import Role
+from lianxin.core.models import AuditEntry
+from lianxin.places.models import OrgKind, OrgRating, PartyOrganization, Place, PlaceKind
+
+
+@pytest.fixture
+def built(db):
+    return demo.build_demo_city(scale="test")
+
+
+# --- generators and plan (no database) ---------------------------------------------------
+
+
+def test_generators_repeat_with_the_same_seed():
+    def draw(seed):
+        rng = random.Random(seed)
+        return (
+            [demo.person_name(rng) for _ in range(50)],
+            [demo.phone_number(rng) for _ in range(20)],
+            [demo.street_address(rng) for _ in range(20)],
+            [demo.person(rng, today=dt.date(2026, 11, 29)) for _ in range(10)],
+        )
+
+    assert draw(1) == draw(1)
+    assert draw(1) != draw(2)
+
+
+def test_generated_people_look_real():
+    rng = random.Random(3)
+    names = [demo.person_name(rng) for _ in range(2000)]
+    assert all(2 <= len(name) <= 4 for name in names)
+    surnames = {name[0] for name in names}
+    assert {"王", "李", "张", "刘", "陈"} <= surnames
+    # Weighted: 王 is far more common than a rare surname.
+    assert sum(name[0] == "王" for name in names) > 5 * sum(name[0] == "汤" for name in names)
+    for _ in range(50):
+        someone = demo.person(rng, today=dt.date(2026, 11, 29))
+        assert idcard.validate(someone.id_number, today=dt.date(2026, 11, 29)) == someone.id_number
+        assert idcard.birth_date(someone.id_number) == someone.birth
+        assert idcard.sex(someone.id_number) == someone.sex
+        assert len(someone.phone) == 11 and someone.phone.startswith("1") and someone.phone.isdigit()
+
+
+def test_plan_is_deterministic():
+    assert demo.plan_demo_city("demo", 5) == demo.plan_demo_city("demo", 5)
+    assert demo.plan_demo_city("demo", 5) != demo.plan_demo_city("demo", 6)
+    assert demo.plan_demo_city("test") == demo.plan_demo_city("test")
+
+
+def test_demo_plan_shape():
+    plan = demo.plan_demo_city("demo")
+    assert [s.name for s in plan.subdistricts] == ["东风街道", "朝阳街道"]
+    assert len(plan.communities) == 6
+    fields = {org.field for org in plan.organizations()}
+    assert {"retired", "mobile", "market", "firm", "building"} <= fields
+    for community in plan.communities:
+        assert 4 <= len(community.grids) <= 6
+        branches = [o for o in community.committee.children if o.kind == "branch"]
+        assert 3 <= len(branches) <= 5
+        capacity = sum(b.capacity for b in community.buildings)
+        assert capacity * demo.OCCUPANCY >= plan.households_per_community
+    assert {org.rating for org in plan.organizations() if org.rating} == {1, 2, 3}
+    logins = [u.login for u in plan.users]
+    assert len(logins) == len(set(logins))
+    assert len({u.display_name for u in plan.users}) == len(plan.users)
+
+
+def test_household_addresses_plan_is_deterministic_and_unique():
+    plan = demo.plan_demo_city("demo")
+    first = list(demo.plan_household_addresses(plan))
+    assert first == list(demo.plan_household_addresses(demo.plan_demo_city("demo")))
+    assert len(first) == 3000
+    assert len(set(first)) == 3000
+    assert all(room[-2:] in ("01", "02") and unit >= 1 for _key, unit, room in first)
+
+
+# --- the city in the database ------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_structure(built):
+    city = demo.demo_city()
+    places = list(Place.objects.subtree(city).select_related("parent"))
+    kinds = [p.kind for p in places]
+    assert kinds.count(PlaceKind.CITY) == 1 and kinds.count(PlaceKind.DISTRICT) == 1
+    assert kinds.count(PlaceKind.SUBDISTRICT) == 1 and kinds.count(PlaceKind.COMMUNITY) == 2
+    assert kinds.count(PlaceKind.GRID) >= 4 and kinds.count(PlaceKind.BUILDING) >= 8
+    for place in places:
+        parent_path = place.parent.path if place.parent else ""
+        assert place.path == tree.child_path(parent_path, place.pk)
+        assert place.depth == tree.depth_of(place.path)
+        if place.parent:
+            assert place.parent.level == place.level - 1
+        if place.kind == PlaceKind.BUILDING:
+            assert place.name.endswith("号楼") and place.address
+    orgs = list(PartyOrganization.objects.select_related("place", "parent"))
+    assert len(orgs) == sum(built["organizations"].values())
+    for org in orgs:
+        assert org.place_path == org.place.path
+        assert org.path == tree.child_path(org.parent.path if org.parent else "", org.pk)
+        if org.parent:
+            assert org.place.path.startswith(org.parent.place.path)
+    names = {o.name for o in orgs}
+    assert {"东风街道党工委", "幸福社区党委", "幸福社区离退休党支部", "幸福社区流动党员党支部"} <= names
+    assert {o.field for o in orgs} >= {"retired", "mobile", "market", "firm", "building"}
+    for committee in (o for o in orgs if o.kind == OrgKind.COMMITTEE and o.place.kind == PlaceKind.COMMUNITY):
+        branches = committee.children.filter(kind=OrgKind.BRANCH)
+        assert 3 <= branches.count() <= 5
+    groups = [o for o in orgs if o.kind == OrgKind.GROUP]
+    assert groups and all(
+        g.place.kind == PlaceKind.BUILDING and g.name == f"{g.place.name}党小组" for g in groups
+    )
+
+
+@pytest.mark.django_db
+def test_community_organizations_are_rated(built):
+    today = timezone.localdate()
+    community_orgs = PartyOrganization.objects.filter(place__kind=PlaceKind.COMMUNITY)
+    assert community_orgs.count() >= 8
+    for org in community_orgs:
+        rating = OrgRating.objects.get(organization=org)
+        assert org.rating == rating.rating
+        assert rating.place_path == org.place_path
+        assert rating.basis
+        assert access.can(rating.rated_by, access.Action.RATE_ORG, org.place_path)
+        if rating.rating in (2, 3):
+            assert rating.upgrade_plan and rating.upgrade_due > today
+        else:
+            assert not rating.upgrade_plan and rating.upgrade_due is None
+    assert set(OrgRating.objects.values_list("rating", flat=True)) == {1, 2, 3}
+
+
+@pytest.mark.django_db
+def test_users_and_roles(built, client):
+    logins = built["logins"]
+    assert logins == demo.demo_logins()
+    assert User.objects.count() == len(logins) == 3 + 2 * 8
+    admin = User.objects.get(username="admin")
+    assert access.is_system_admin(admin) and not admin.role_assignments.exists()
+    expected = {
+        "qu": (Role.DISTRICT_OFFICER, PlaceKind.DISTRICT),
+        "jiedao1": (Role.SUBDISTRICT_OFFICER, PlaceKind.SUBDISTRICT),
+        "shuji1": (Role.COMMUNITY_SECRETARY, PlaceKind.COMMUNITY),
+        "weiyuan1": (Role.COMMITTEE_MEMBER, PlaceKind.COMMUNITY),
+        "gongzuo2": (Role.STAFF, PlaceKind.COMMUNITY),
+        "wangge1": (Role.GRID_WORKER, PlaceKind.GRID),
+        "xieli1": (Role.ASSISTANT, PlaceKind.COMMUNITY),
+        "jiandu2": (Role.SUPERVISOR, PlaceKind.COMMUNITY),
+        "dangyuan1": (Role.PARTY_MEMBER, PlaceKind.COMMUNITY),
+        "jumin2": (Role.RESIDENT, PlaceKind.BUILDING),
+    }
+    for login, (role, kind) in expected.items():
+        assignment = RoleAssignment.objects.get(user__username=login)
+        assert (assignment.role, assignment.place.kind) == (role, kind)
+    # The secretary's account is the community party committee's secretary.
+    shuji = User.objects.get(username="shuji1")
+    assert PartyOrganization.objects.get(name="幸福社区党委").secretary_name == shuji.display_name
+    for login, _role, _place in logins:
+        assert client.login(username=login, password=demo.DEMO_PASSWORD), login
+        client.logout()
+
+
+@pytest.mark.django_db
+def test_every_write_is_audited_and_the_chain_holds(built):
+    assert audit.verify().ok
+    assert AuditEntry.objects.filter(action="place.create").count() == Place.objects.count()
+    assert AuditEntry.objects.filter(action="org.create").count() == PartyOrganization.objects.count()
+    assert AuditEntry.objects.filter(action="org.rate").count() == OrgRating.objects.count()
+    assert AuditEntry.objects.filter(action="user.create").count() == User.objects.count()
+    assert AuditEntry.objects.filter(action="role.grant").count() == RoleAssignment.objects.count()
+
+
+@pytest.mark.django_db
+def test_household_addresses_resolve_to_buildings(built):
+    addresses = list(demo.household_addresses(scale="test"))
+    assert len(addresses) == 2 * 24
+    assert len({(b.pk, unit, room) for b, unit, room in addresses}) == len(addresses)
+    assert all(b.kind == PlaceKind.BUILDING for b, _unit, _room in addresses)
+    assert addresses == list(demo.household_addresses(scale="test"))
+
+
+@pytest.mark.django_db
+def test_building_twice_is_refused(built):
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        demo.build_demo_city(scale="test")
+
+
+# --- the command -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_seed_command_is_idempotent():
+    out = StringIO()
+    call_command("seed", "--scale", "test", stdout=out)
+    counts = (
+        Place.objects.count(),
+        PartyOrganization.objects.count(),
+        User.objects.count(),
+        AuditEntry.objects.count(),
+    )
+    first = out.getvalue()
+    assert "shuji1" in first and demo.DEMO_PASSWORD in first and "幸福社区" in first
+
+    again = StringIO()
+    call_command("seed", "--scale", "test", stdout=again)
+    assert counts == (
+        Place.objects.count(),
+        PartyOrganization.objects.count(),
+        User.objects.count(),
+        AuditEntry.objects.count(),
+    )
+    for login, _role, _place in demo.demo_logins():
+        assert login in again.getvalue()
+    assert audit.verify().ok
+
+
+@pytest.mark.django_db
+def test_seed_command_refuses_without_demo_mode(settings):
+    settings.DEMO_MODE = False
+    with pytest.raises(CommandError, match="DEMO_MODE"):
+        call_command("seed", "--scale", "test", stdout=StringIO())
+    assert not Place.objects.exists() and not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_seed_command_reports_a_taken_login_and_leaves_nothing_behind():
+    User.objects.create_user(username="qu", password="someone-else-2026")
+    with pytest.raises(CommandError):
+        call_command("seed", "--scale", "test", stdout=StringIO())
+    assert not Place.objects.exists()
+    assert User.objects.count() == 1
+
+
+@pytest.mark.django_db
+def test_demo_scale_city():
+    result = demo.build_demo_city(scale="demo")
+    assert result["places"]["subdistrict"] == 2 and result["places"]["community"] == 6
+    for community in Place.objects.filter(kind=PlaceKind.COMMUNITY):
+        assert 4 <= community.children.count() <= 6
+        assert Place.objects.subtree(community).filter(kind=PlaceKind.BUILDING).count() >= 12
+    assert set(result["ratings"]) == {1, 2, 3}
+    assert result["users"] == 3 + 1 + 6 * 8
+    addresses = list(demo.household_addresses(scale="demo"))
+    assert len(addresses) == len(set((b.pk, unit, room) for b, unit, room in addresses)) == 3000
+    assert audit.verify().ok
