@@ -1,0 +1,135 @@
+"""Playwright plumbing for the browser journeys: one Debian chromium per test module, one fresh
+context (cookies, viewport) per test.
+
+A test module binds the fixtures (``browser = browser_helpers.browser``, ``open_page =
+browser_helpers.open_page``) and marks its tests ``@pytest.mark.browser`` and
+``@pytest.mark.django_db(transaction=True, serialized_rollback=True)``: the live server answers from
+another thread, so the data must be committed; the flush after each test empties every table, and
+the serialized rollback puts back the rows seeded by migrations (the official calendar).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from .conftest import PASSWORD
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+SCREENSHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
+TIMEOUT_MS = 10_000
+
+PHONE = {
+    "viewport": {"width": 390, "height": 844},
+    "is_mobile": True,
+    "has_touch": True,
+    "device_scale_factor": 2,
+}
+DESKTOP = {"viewport": {"width": 1366, "height": 768}}
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, headless, shared by the tests of one module.
+
+    Playwright's sync API keeps an asyncio loop running in this thread, and Django refuses ORM
+    calls while a loop runs (SynchronousOnlyOperation). Nothing here shares the ORM with that loop:
+    it only drives the browser, while the live server answers in its own thread. So the check is
+    switched off for exactly as long as this module's browser lives, which also covers the fixtures
+    that build the data and the flush that follows each test.
+    """
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: the browser tests need Debian's chromium. "
+            "Install it with scripts/os-deps.sh (apt-get install chromium); never `playwright install`.",
+            pytrace=False,
+        )
+    from playwright.sync_api import sync_playwright
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        with sync_playwright() as playwright:
+            instance = playwright.chromium.launch(
+                executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                yield instance
+            finally:
+                instance.close()
+
+
+@pytest.fixture
+def open_page(browser, live_server):
+    """Open a page in a fresh context (no cookies) that asks for Chinese like our users' browsers;
+    ``open_page(**PHONE)`` emulates a phone. Contexts close when the test ends."""
+    contexts = []
+
+    def factory(**context_options):
+        context = browser.new_context(
+            base_url=live_server.url, locale="zh-CN", timezone_id="Asia/Shanghai", **context_options
+        )
+        context.set_default_timeout(TIMEOUT_MS)
+        contexts.append(context)
+        return context.new_page()
+
+    yield factory
+    for context in contexts:
+        context.close()
+
+
+def log_in(page, username: str, password: str = PASSWORD) -> None:
+    """Through the login form, as a person would; ends on the home page."""
+    page.goto("/login/")
+    page.fill("#id_username", username)
+    page.fill("#id_password", password)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert path_of(page) == "/", f"{username} did not land on the home page: {page.url}"
+    assert page.locator(".who").count() == 1, f"not logged in as {username}"
+
+
+def path_of(page) -> str:
+    return urlsplit(page.url).path
+
+
+def log_out(page) -> None:
+    with page.expect_navigation():
+        page.click(".who form button[type=submit]")
+    assert page.locator(".who").count() == 0
+
+
+def toggle_elderly(page) -> None:
+    with page.expect_navigation():
+        page.click("[data-test=elderly-toggle]")
+
+
+def body_is_elderly(page) -> bool:
+    return "elderly" in (page.get_attribute("body", "class") or "").split()
+
+
+def root_font_px(page) -> float:
+    """The html element's computed font-size: every rem on the page scales with it."""
+    return float(page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize)"))
+
+
+def texts(page, selector: str) -> list[str]:
+    return [t.strip() for t in page.locator(selector).all_inner_texts()]
+
+
+def screenshot(page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
