@@ -10,6 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.utils import translation
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -183,7 +184,7 @@ def test_parse_groups_by_year_and_accepts_chinese_words():
     ],
 )
 def test_parse_errors_name_line_and_column(text, line, column):
-    with pytest.raises(CalendarFileError) as exc:
+    with translation.override("en"), pytest.raises(CalendarFileError) as exc:
         parse_calendar_file(text)
     message = str(exc.value)
     assert f"Line {line}" in message
@@ -265,7 +266,9 @@ def test_replacing_a_year_recomputes_its_final_deadlines(todos_into_2027, sysadm
     calendar_years_load(actor=sysadmin, text=FILE_2027, source="first")
     assert _state(crossing) == (D(2027, 1, 5), False)
     # The first file was wrong: Jan 4 2027 is a holiday too. Reloading must move the deadline.
-    calendar_years_load(actor=sysadmin, text=FILE_2027 + "2027-01-04,holiday,元旦\n", source="fix", replace=True)
+    calendar_years_load(
+        actor=sysadmin, text=FILE_2027 + "2027-01-04,holiday,元旦\n", source="fix", replace=True
+    )
     assert _state(crossing) == (D(2027, 1, 6), False)
     assert CalendarYear.objects.get(year=2027).source == "fix"
     assert CalendarDay.objects.filter(date__year=2027).count() == 3
@@ -292,7 +295,7 @@ def test_calendar_command_loads_and_recomputes(todos_into_2027, tmp_path, capsys
         call_command("calendar", "load", str(path))
     bad = tmp_path / "bad.csv"
     bad.write_text("2028-01-01,holiday\n2028-02-30,holiday\n", encoding="utf-8")
-    with pytest.raises(CommandError, match="Line 2"):
+    with translation.override("en"), pytest.raises(CommandError, match="Line 2"):
         call_command("calendar", "load", str(bad))
     assert not CalendarYear.objects.filter(year=2028).exists()
 
@@ -315,4 +318,3 @@ def test_tick_command_runs(todos_into_2027, capsys):
     call_command("tick")
     assert '"recomputed": 2' in capsys.readouterr().out
     assert not Todo.objects.filter(due_provisional=True).exists()
-

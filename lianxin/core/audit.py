@@ -97,7 +97,9 @@ def record(
         seq=head.seq + 1,
         at=timezone.now(),
         actor=actor if getattr(actor, "pk", None) else None,
-        actor_name=(actor.get_full_name() or actor.get_username())[:150] if getattr(actor, "pk", None) else "system",
+        actor_name=(actor.get_full_name() or actor.get_username())[:150]
+        if getattr(actor, "pk", None)
+        else "system",
         role=role,
         place_id_snapshot=place.pk if place is not None else None,
         place_path=place.path if place is not None else "",
@@ -145,21 +147,41 @@ def verify() -> VerifyResult:
     for entry in AuditEntry.objects.order_by("seq").iterator(chunk_size=2000):
         if entry.seq != expected_seq:
             if entry.seq > expected_seq:
-                return VerifyResult(False, checked, f"deleted: entries #{expected_seq}–#{entry.seq - 1} are missing", expected_seq)
+                return VerifyResult(
+                    False,
+                    checked,
+                    f"deleted: entries #{expected_seq}–#{entry.seq - 1} are missing",
+                    expected_seq,
+                )
             return VerifyResult(False, checked, f"inserted: entry #{entry.seq} is out of sequence", entry.seq)
         if entry.prev_hash != expected_prev:
             return VerifyResult(
-                False, checked, f"inserted or deleted: entry #{entry.seq} does not follow #{entry.seq - 1}", entry.seq
+                False,
+                checked,
+                f"inserted or deleted: entry #{entry.seq} does not follow #{entry.seq - 1}",
+                entry.seq,
             )
         if _digest(entry) != entry.hash:
             return VerifyResult(
-                False, checked, f"altered: entry #{entry.seq} ({entry.action}, {entry.object_repr}) was changed", entry.seq
+                False,
+                checked,
+                f"altered: entry #{entry.seq} ({entry.action}, {entry.object_repr}) was changed",
+                entry.seq,
             )
         expected_prev, expected_seq, checked = entry.hash, expected_seq + 1, checked + 1
     head = AuditHead.objects.filter(pk=1).first()
     head_seq, head_hash = (head.seq, head.hash) if head else (0, GENESIS)
     if head_seq > checked:
-        return VerifyResult(False, checked, f"deleted: entries #{checked + 1}–#{head_seq} are missing", checked + 1)
-    if head_seq < checked or head_hash != expected_prev:
-        return VerifyResult(False, checked, f"inserted: entries after #{head_seq} were not appended by Lianxin", head_seq + 1)
+        return VerifyResult(
+            False, checked, f"deleted: entries #{checked + 1}–#{head_seq} are missing", checked + 1
+        )
+    if head_seq < checked:
+        return VerifyResult(
+            False, head_seq, f"inserted: entry #{head_seq + 1} was not appended by Lianxin", head_seq + 1
+        )
+    if head_hash != expected_prev:
+        # The last row was swapped for a self-consistent forgery: only the head still knows.
+        return VerifyResult(
+            False, checked - 1, f"altered: entry #{checked} does not match the chain head", checked or None
+        )
     return VerifyResult(True, checked)

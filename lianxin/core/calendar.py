@@ -169,7 +169,8 @@ def parse_calendar_file(text: str) -> dict[int, list[tuple[dt.date, str, str]]]:
             )
         if day in seen:
             raise CalendarFileError(
-                _("Line %(line)d, column 1: %(date)s appears twice.") % {"line": number, "date": day.isoformat()}
+                _("Line %(line)d, column 1: %(date)s appears twice.")
+                % {"line": number, "date": day.isoformat()}
             )
         if kind == DayKind.WORKDAY and day.weekday() < 5:
             raise CalendarFileError(

@@ -616,9 +616,10 @@ def build_demo_city(scale: str = "demo", seed: int = DEFAULT_SEED) -> dict:
 
     created = {}
     for sub in plan.subdistricts:
-        create_org(sub.committee)
+        working_committee = create_org(sub.committee)
         for community in sub.communities:
-            created[community.name] = create_org(community.committee)
+            # A community party committee is led by its subdistrict's working committee (党工委).
+            created[community.name] = create_org(community.committee, working_committee)
 
     # The rating of a community's organizations is the district's call (org_rate checks it).
     rater = users["qu"]

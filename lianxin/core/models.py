@@ -30,9 +30,12 @@ class PlaceScoped(models.Model):
         abstract = True
 
     def save(self, *args, **kwargs):
-        # The path is derived from the place, never entered: keep it in step on every save.
+        # The path is derived from the place, never entered: read it fresh on every save, so a
+        # place object held from before a move can never put a stale path on the row.
         if self.place_id:
-            self.place_path = self.place.path
+            from lianxin.places.models import Place
+
+            self.place_path = Place.objects.values_list("path", flat=True).get(pk=self.place_id)
         super().save(*args, **kwargs)
 
 

@@ -55,7 +55,9 @@ def deliver(notification_ids: list[int]) -> int:
     return sent
 
 
-def notify(*, recipients, title: str, body: str = "", url: str = "", dedupe_key: str | None = None) -> list[Notification]:
+def notify(
+    *, recipients, title: str, body: str = "", url: str = "", dedupe_key: str | None = None
+) -> list[Notification]:
     """Put a message in each recipient's inbox and send it on the other channels after commit.
 
     With ``dedupe_key`` a recipient gets the message at most once, however often this runs.

@@ -27,15 +27,18 @@ def calendar_years_load(*, actor, text: str, source: str, replace: bool = False)
     existing = set(CalendarYear.objects.filter(year__in=by_year).values_list("year", flat=True))
     if existing and not replace:
         raise ValidationError(
-            {"file": _("Already loaded: %(years)s. Tick “replace” to load them again.") % {"years": ", ".join(map(str, sorted(existing)))}}
+            {
+                "file": _("Already loaded: %(years)s. Tick “replace” to load them again.")
+                % {"years": ", ".join(map(str, sorted(existing)))}
+            }
         )
     for year, days in sorted(by_year.items()):
-        before = list(
-            CalendarDay.objects.filter(date__year=year).values_list("date", "kind")
-        )
+        before = list(CalendarDay.objects.filter(date__year=year).values_list("date", "kind"))
         CalendarDay.objects.filter(date__year=year).delete()
         CalendarYear.objects.filter(year=year).delete()
-        cal_year = CalendarYear.objects.create(year=year, source=source[:200], loaded_by=actor if getattr(actor, "pk", None) else None)
+        cal_year = CalendarYear.objects.create(
+            year=year, source=source[:200], loaded_by=actor if getattr(actor, "pk", None) else None
+        )
         CalendarDay.objects.bulk_create(CalendarDay(date=d, kind=k, name=n[:60]) for d, k, n in days)
         audit.record(
             actor=actor,
@@ -69,8 +72,20 @@ def calendar_seed_from_package(*, years=None) -> list[int]:
 
 
 @transaction.atomic
-def todo_create(*, actor, assignee, place, title: str, days: int, start: dt.date | None = None, detail: str = "", url: str = "") -> Todo:
+def todo_create(
+    *,
+    actor,
+    assignee,
+    place,
+    title: str,
+    days: int,
+    start: dt.date | None = None,
+    detail: str = "",
+    url: str = "",
+) -> Todo:
     """Give ``assignee`` a piece of work due ``days`` working days from ``start`` (today)."""
+    # Re-read the place: a caller's copy may predate a move, and its path decides who sees the row.
+    place = type(place).objects.get(pk=place.pk)
     if actor is not None:
         access.require(actor, Action.MANAGE_TODO, place)
     if not title.strip():
@@ -96,11 +111,19 @@ def todo_close(*, actor, todo: Todo, status: str = TodoStatus.DONE) -> Todo:
     """Close a to-do. Only the assignee, or someone who may assign to-dos there, can close it."""
     if todo.assignee_id != actor.pk:
         access.require(actor, Action.MANAGE_TODO, todo.place_path)
-    updated = Todo.objects.filter(pk=todo.pk, status=TodoStatus.OPEN).update(status=status, closed_at=timezone.now())
+    updated = Todo.objects.filter(pk=todo.pk, status=TodoStatus.OPEN).update(
+        status=status, closed_at=timezone.now()
+    )
     if not updated:
         raise ValidationError(_("This to-do was already closed."))
     todo.refresh_from_db()
-    audit.record(actor=actor, action="todo.close", obj=todo, before={"status": TodoStatus.OPEN}, after={"status": status})
+    audit.record(
+        actor=actor,
+        action="todo.close",
+        obj=todo,
+        before={"status": TodoStatus.OPEN},
+        after={"status": status},
+    )
     return todo
 
 
@@ -118,7 +141,14 @@ def tick(*, today: dt.date | None = None) -> dict:
     today = today or timezone.localdate()
     now = timezone.now()
     result = {"reminded": 0, "overdue": 0, "recomputed": recompute_provisional_deadlines()}
-    for todo in Todo.objects.open().filter(reminded_at__isnull=True, due_on__gte=today).select_related("assignee"):
+    # A reminder is due one working day ahead; no holiday run is longer than nine days, so to-dos due
+    # more than three weeks out cannot need one yet.
+    horizon = today + dt.timedelta(days=21)
+    for todo in (
+        Todo.objects.open()
+        .filter(reminded_at__isnull=True, due_on__gte=today, due_on__lte=horizon)
+        .select_related("assignee")
+    ):
         if previous_working_day(todo.due_on) > today:
             continue
         with transaction.atomic():
@@ -131,9 +161,15 @@ def tick(*, today: dt.date | None = None) -> dict:
                     dedupe_key=f"todo:{todo.pk}:remind",
                 )
                 result["reminded"] += 1
-    for todo in Todo.objects.overdue(today).filter(overdue_notified_at__isnull=True).select_related("assignee", "created_by"):
+    for todo in (
+        Todo.objects.overdue(today)
+        .filter(overdue_notified_at__isnull=True)
+        .select_related("assignee", "created_by")
+    ):
         with transaction.atomic():
-            if Todo.objects.filter(pk=todo.pk, overdue_notified_at__isnull=True).update(overdue_notified_at=now):
+            if Todo.objects.filter(pk=todo.pk, overdue_notified_at__isnull=True).update(
+                overdue_notified_at=now
+            ):
                 notify(
                     recipients=[todo.assignee, todo.created_by],
                     title=_("Overdue: %(title)s") % {"title": todo.title},

@@ -17,7 +17,7 @@ from lianxin.core import access, audit, tree
 from lianxin.core.access import Action
 from lianxin.core.models import PlaceScoped
 
-from .models import ORG_LEVELS, PLACE_LEVELS, OrgRating, PartyOrganization, Place, PlaceKind, Rating
+from .models import ORG_LEVELS, PLACE_LEVELS, OrgKind, OrgRating, PartyOrganization, Place, PlaceKind, Rating
 
 PLACE_FIELDS = ["kind", "name", "code", "parent", "address"]
 ORG_FIELDS = ["kind", "field", "name", "parent", "place", "secretary_name", "founded_on", "dissolved_on"]
@@ -46,6 +46,15 @@ def _check_place_parent(kind: str, parent: Place | None) -> None:
         )
 
 
+def _check_root_name(place: Place) -> None:
+    # The sibling-name constraint cannot see roots: NULL parents never compare equal in SQL.
+    if (
+        place.parent_id is None
+        and Place.objects.filter(parent__isnull=True, name=place.name).exclude(pk=place.pk).exists()
+    ):
+        raise ValidationError({"name": _("A place with this name already exists here.")})
+
+
 def _save_unique(obj, field_errors: dict):
     try:
         with transaction.atomic():
@@ -55,7 +64,9 @@ def _save_unique(obj, field_errors: dict):
 
 
 @transaction.atomic
-def place_create(*, actor, kind: str, name: str, parent: Place | None, code: str = "", address: str = "") -> Place:
+def place_create(
+    *, actor, kind: str, name: str, parent: Place | None, code: str = "", address: str = ""
+) -> Place:
     """Add a place under ``parent``; the actor must manage places at the parent (or be a system admin)."""
     access.require(actor, Action.MANAGE_PLACE, parent.path if parent else "")
     name = name.strip()
@@ -71,6 +82,7 @@ def place_create(*, actor, kind: str, name: str, parent: Place | None, code: str
         path=_placeholder(),
         depth=(parent.depth + 1) if parent else 1,
     )
+    _check_root_name(place)
     _save_unique(place, {"name": _("A place with this name already exists here.")})
     place.path = tree.child_path(parent.path if parent else "", place.pk)
     Place.objects.filter(pk=place.pk).update(path=place.path)
@@ -86,6 +98,7 @@ def place_update(*, actor, place: Place, name: str, code: str = "", address: str
     place.name, place.code, place.address = name.strip(), code.strip(), address.strip()
     if not place.name:
         raise ValidationError({"name": _("Please enter a name.")})
+    _check_root_name(place)
     _save_unique(place, {"name": _("A place with this name already exists here.")})
     old, new = audit.changes(before, audit.snapshot(place, PLACE_FIELDS))
     if new:
@@ -144,17 +157,24 @@ def place_move(*, actor, place: Place, new_parent: Place, reason: str) -> Place:
 def _check_org_parent(kind: str, parent: PartyOrganization | None, place: Place) -> None:
     if parent is None:
         return
-    if ORG_LEVELS.index(parent.kind) >= ORG_LEVELS.index(kind):
+    # A community party committee sits under the subdistrict's committee (党工委): committees nest;
+    # every other kind sits under a higher kind.
+    nests = kind == OrgKind.COMMITTEE and parent.kind == OrgKind.COMMITTEE
+    if ORG_LEVELS.index(parent.kind) >= ORG_LEVELS.index(kind) and not nests:
         raise ValidationError({"parent": _("A party organization must sit under a higher-level one.")})
     if parent.dissolved_on:
         raise ValidationError({"parent": _("The parent organization has been dissolved.")})
-    if not (place.path.startswith(parent.place_path) or parent.place_path.startswith(place.path)):
+    if not place.path.startswith(parent.place_path):
         raise ValidationError({"place": _("The place must lie within the parent organization's area.")})
 
 
 @transaction.atomic
-def org_create(*, actor, kind: str, name: str, place: Place, parent: PartyOrganization | None = None, **extra):
+def org_create(
+    *, actor, kind: str, name: str, place: Place, parent: PartyOrganization | None = None, **extra
+):
     """Set up a party organization attached to ``place`` (D1)."""
+    # Re-read the place: a caller's copy may predate a move, and its path decides who sees the row.
+    place = Place.objects.get(pk=place.pk)
     access.require(actor, Action.MANAGE_ORG, place)
     name = name.strip()
     if not name:
@@ -191,7 +211,9 @@ def org_update(*, actor, org: PartyOrganization, **fields) -> PartyOrganization:
     if not org.name:
         raise ValidationError({"name": _("Please enter a name.")})
     if org.dissolved_on and org.founded_on and org.dissolved_on < org.founded_on:
-        raise ValidationError({"dissolved_on": _("An organization cannot be dissolved before it was founded.")})
+        raise ValidationError(
+            {"dissolved_on": _("An organization cannot be dissolved before it was founded.")}
+        )
     org.full_clean(exclude=["path", "place_path", "parent", "place"])
     _save_unique(org, {"name": _("An organization with this name already exists here.")})
     old, new = audit.changes(before, audit.snapshot(org, ORG_FIELDS))
@@ -208,10 +230,19 @@ def org_move(*, actor, org: PartyOrganization, new_parent: PartyOrganization | N
         new_parent = PartyOrganization.objects.get(pk=new_parent.pk)
         access.require(actor, Action.MANAGE_ORG, new_parent.place_path)
         if new_parent.path.startswith(org.path):
-            raise ValidationError({"parent": _("An organization cannot be moved under itself or its own subtree.")})
+            raise ValidationError(
+                {"parent": _("An organization cannot be moved under itself or its own subtree.")}
+            )
     if not reason.strip():
         raise ValidationError({"reason": _("Please give the reason for the move.")})
     _check_org_parent(org.kind, new_parent, org.place)
+    if (new_parent.pk if new_parent else None) == org.parent_id:
+        return org
+    if (
+        new_parent is not None
+        and PartyOrganization.objects.filter(parent=new_parent, name=org.name).exclude(pk=org.pk).exists()
+    ):
+        raise ValidationError({"parent": _("An organization with this name already exists here.")})
     old_root = org.path
     new_root = tree.child_path(new_parent.path if new_parent else "", org.pk)
     before = {"parent": org.parent_id, "path": old_root}
@@ -268,6 +299,11 @@ def org_rate(
         action="org.rate",
         obj=org,
         before=before,
-        after={"rating": rating, "basis": record.basis, "upgrade_plan": record.upgrade_plan, "upgrade_due": upgrade_due},
+        after={
+            "rating": rating,
+            "basis": record.basis,
+            "upgrade_plan": record.upgrade_plan,
+            "upgrade_due": upgrade_due,
+        },
     )
     return record

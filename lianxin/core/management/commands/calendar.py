@@ -29,11 +29,16 @@ class Command(BaseCommand):
                 raise CommandError("calendar load needs a file")
             try:
                 result = calendar_years_load(
-                    actor=None, text=Path(file).read_text(encoding="utf-8-sig"), source=Path(file).name, replace=replace
+                    actor=None,
+                    text=Path(file).read_text(encoding="utf-8-sig"),
+                    source=Path(file).name,
+                    replace=replace,
                 )
             except (CalendarFileError, ValidationError) as exc:
                 raise CommandError(str(exc)) from None
-            self.stdout.write(f"loaded years: {result['years']}; provisional deadlines recomputed: {result['recomputed']}")
+            self.stdout.write(
+                f"loaded years: {result['years']}; provisional deadlines recomputed: {result['recomputed']}"
+            )
         else:
             for year in CalendarYear.objects.all():
                 self.stdout.write(f"{year.year}\t{year.source}\t{year.loaded_at:%Y-%m-%d}")
