@@ -90,6 +90,7 @@ def database_from_env() -> dict:
         if os.environ.get("LIANXIN_TEST_DB_NAME"):
             config["TEST"]["NAME"] = os.environ["LIANXIN_TEST_DB_NAME"]
         return config
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "lianxin.sqlite3",
