@@ -139,35 +139,34 @@ def place_detail(request, pk):
     )
 
 
+def form_page(request, form, *, save, done, title, back, message=None):
+    """The one shape of every form page: a valid POST calls the service; a ValidationError from the
+    service shows on the form, each message on the field it names; success redirects to ``done(result)``."""
+    if request.method == "POST" and form.is_valid():
+        try:
+            result = save(form.cleaned_data)
+        except ValidationError as exc:
+            forms.apply_service_errors(form, exc)
+        else:
+            messages.success(request, message or _("Saved."))
+            return redirect(done(result))
+    return render(request, "web/form.html", {"form": form, "title": title, "back": back})
+
+
 @staff_required
 def place_create(request, pk):
     parent = selectors.place_get(actor=request.user, pk=pk)
     access.require(request.user, Action.MANAGE_PLACE, parent)
-    child_kind = (
-        PLACE_LEVELS[PLACE_LEVELS.index(parent.kind) + 1] if parent.kind != PlaceKind.BUILDING else None
-    )
-    if child_kind is None:
+    if parent.kind == PlaceKind.BUILDING:
         raise PermissionDenied
-    form = forms.PlaceForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            place = services.place_create(
-                actor=request.user, kind=child_kind, parent=parent, **form.cleaned_data
-            )
-        except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("place_detail", pk=place.pk)
-    return render(
+    kind = PLACE_LEVELS[PLACE_LEVELS.index(parent.kind) + 1]
+    return form_page(
         request,
-        "web/form.html",
-        {
-            "form": form,
-            "title": _("Add %(kind)s under %(parent)s")
-            % {"kind": PlaceKind(child_kind).label, "parent": parent},
-            "back": reverse("place_detail", args=[parent.pk]),
-        },
+        forms.PlaceForm(request.POST or None),
+        save=lambda data: services.place_create(actor=request.user, kind=kind, parent=parent, **data),
+        done=lambda place: reverse("place_detail", args=[place.pk]),
+        title=_("Add %(kind)s under %(parent)s") % {"kind": PlaceKind(kind).label, "parent": parent},
+        back=reverse("place_detail", args=[parent.pk]),
     )
 
 
@@ -176,23 +175,13 @@ def place_edit(request, pk):
     place = selectors.place_get(actor=request.user, pk=pk)
     access.require(request.user, Action.MANAGE_PLACE, place)
     initial = {"name": place.name, "code": place.code, "address": place.address}
-    form = forms.PlaceForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.place_update(actor=request.user, place=place, **form.cleaned_data)
-        except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("place_detail", pk=place.pk)
-    return render(
+    return form_page(
         request,
-        "web/form.html",
-        {
-            "form": form,
-            "title": _("Edit %(name)s") % {"name": place},
-            "back": reverse("place_detail", args=[pk]),
-        },
+        forms.PlaceForm(request.POST or None, initial=initial),
+        save=lambda data: services.place_update(actor=request.user, place=place, **data),
+        done=lambda place: reverse("place_detail", args=[place.pk]),
+        title=_("Edit %(name)s") % {"name": place},
+        back=reverse("place_detail", args=[pk]),
     )
 
 
@@ -202,30 +191,24 @@ def place_move(request, pk):
     if place.parent is None:
         raise PermissionDenied
     access.require(request.user, Action.MANAGE_PLACE, place.parent)
-    parent_kind = place.parent.kind
     parents = access.restrict(
-        selectors.place_list(actor=request.user, kind=parent_kind), request.user, Action.MANAGE_PLACE
+        selectors.place_list(actor=request.user, kind=place.parent.kind), request.user, Action.MANAGE_PLACE
     ).exclude(pk=place.parent_id)
-    form = forms.MoveForm(request.POST or None, parents=parents)
-    if request.method == "POST" and form.is_valid():
-        new_parent = selectors.place_get(actor=request.user, pk=form.cleaned_data["parent"])
-        try:
-            services.place_move(
-                actor=request.user, place=place, new_parent=new_parent, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Moved."))
-            return redirect("place_detail", pk=place.pk)
-    return render(
+
+    def save(data):
+        new_parent = selectors.place_get(actor=request.user, pk=data["parent"])
+        return services.place_move(
+            actor=request.user, place=place, new_parent=new_parent, reason=data["reason"]
+        )
+
+    return form_page(
         request,
-        "web/form.html",
-        {
-            "form": form,
-            "title": _("Move %(name)s") % {"name": place},
-            "back": reverse("place_detail", args=[pk]),
-        },
+        forms.MoveForm(request.POST or None, parents=parents),
+        save=save,
+        done=lambda place: reverse("place_detail", args=[place.pk]),
+        title=_("Move %(name)s") % {"name": place},
+        back=reverse("place_detail", args=[pk]),
+        message=_("Moved."),
     )
 
 
@@ -277,24 +260,24 @@ def org_create(request):
     parent = None
     if request.GET.get("parent"):
         parent = selectors.org_get(actor=request.user, pk=request.GET["parent"])
-    initial = {"place": request.GET.get("place", "")}
-    form = forms.OrgCreateForm(request.POST or None, places=places, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = dict(form.cleaned_data)
+
+    def save(data):
+        data = dict(data)
         place = selectors.place_get(actor=request.user, pk=data.pop("place"))
-        try:
-            org = services.org_create(actor=request.user, parent=parent, place=place, **data)
-        except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("org_detail", pk=org.pk)
-    title = (
-        _("New party organization under %(parent)s") % {"parent": parent}
+        return services.org_create(actor=request.user, parent=parent, place=place, **data)
+
+    return form_page(
+        request,
+        forms.OrgCreateForm(
+            request.POST or None, places=places, initial={"place": request.GET.get("place", "")}
+        ),
+        save=save,
+        done=lambda org: reverse("org_detail", args=[org.pk]),
+        title=_("New party organization under %(parent)s") % {"parent": parent}
         if parent
-        else _("New party organization")
+        else _("New party organization"),
+        back=reverse("orgs"),
     )
-    return render(request, "web/form.html", {"form": form, "title": title, "back": reverse("orgs")})
 
 
 @staff_required
@@ -302,19 +285,13 @@ def org_edit(request, pk):
     org = selectors.org_get(actor=request.user, pk=pk)
     access.require(request.user, Action.MANAGE_ORG, org.place_path)
     initial = {k: getattr(org, k) for k in ("name", "field", "secretary_name", "founded_on", "dissolved_on")}
-    form = forms.OrgForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.org_update(actor=request.user, org=org, **form.cleaned_data)
-        except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Saved."))
-            return redirect("org_detail", pk=org.pk)
-    return render(
+    return form_page(
         request,
-        "web/form.html",
-        {"form": form, "title": _("Edit %(name)s") % {"name": org}, "back": reverse("org_detail", args=[pk])},
+        forms.OrgForm(request.POST or None, initial=initial),
+        save=lambda data: services.org_update(actor=request.user, org=org, **data),
+        done=lambda org: reverse("org_detail", args=[org.pk]),
+        title=_("Edit %(name)s") % {"name": org},
+        back=reverse("org_detail", args=[pk]),
     )
 
 
@@ -322,19 +299,14 @@ def org_edit(request, pk):
 def org_rate(request, pk):
     org = selectors.org_get(actor=request.user, pk=pk)
     access.require(request.user, Action.RATE_ORG, org.place_path)
-    form = forms.RateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.org_rate(actor=request.user, org=org, **form.cleaned_data)
-        except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Rating recorded."))
-            return redirect("org_detail", pk=org.pk)
-    return render(
+    return form_page(
         request,
-        "web/form.html",
-        {"form": form, "title": _("Rate %(name)s") % {"name": org}, "back": reverse("org_detail", args=[pk])},
+        forms.RateForm(request.POST or None),
+        save=lambda data: services.org_rate(actor=request.user, org=org, **data),
+        done=lambda rating: reverse("org_detail", args=[org.pk]),
+        title=_("Rate %(name)s") % {"name": org},
+        back=reverse("org_detail", args=[pk]),
+        message=_("Rating recorded."),
     )
 
 
@@ -342,35 +314,30 @@ def org_rate(request, pk):
 def org_move(request, pk):
     org = selectors.org_get(actor=request.user, pk=pk)
     access.require(request.user, Action.MANAGE_ORG, org.place_path)
-    higher = ORG_LEVELS[: ORG_LEVELS.index(org.kind)]
+    higher = ORG_LEVELS[: ORG_LEVELS.index(org.kind) + (org.kind == "committee")]
     parents = (
         access.restrict(
             selectors.org_list(actor=request.user).filter(kind__in=higher), request.user, Action.MANAGE_ORG
         )
         .exclude(pk=org.parent_id)
+        .exclude(pk=org.pk)
         .exclude(path__startswith=org.path)
     )
     form = forms.MoveForm(request.POST or None, parents=parents)
     form.fields["parent"].required = False
-    if request.method == "POST" and form.is_valid():
-        new_parent = (
-            selectors.org_get(actor=request.user, pk=form.cleaned_data["parent"])
-            if form.cleaned_data["parent"]
-            else None
-        )
-        try:
-            services.org_move(
-                actor=request.user, org=org, new_parent=new_parent, reason=form.cleaned_data["reason"]
-            )
-        except ValidationError as exc:
-            forms.apply_service_errors(form, exc)
-        else:
-            messages.success(request, _("Moved."))
-            return redirect("org_detail", pk=org.pk)
-    return render(
+
+    def save(data):
+        new_parent = selectors.org_get(actor=request.user, pk=data["parent"]) if data["parent"] else None
+        return services.org_move(actor=request.user, org=org, new_parent=new_parent, reason=data["reason"])
+
+    return form_page(
         request,
-        "web/form.html",
-        {"form": form, "title": _("Move %(name)s") % {"name": org}, "back": reverse("org_detail", args=[pk])},
+        form,
+        save=save,
+        done=lambda org: reverse("org_detail", args=[org.pk]),
+        title=_("Move %(name)s") % {"name": org},
+        back=reverse("org_detail", args=[pk]),
+        message=_("Moved."),
     )
 
 
