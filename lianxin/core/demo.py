@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -587,15 +588,18 @@ def build_demo_city(scale: str = "demo", seed: int = DEFAULT_SEED) -> dict:
                 for building in grid.buildings:
                     add("building", (*community_key, grid.name, building.name), building.address)
 
+    # Hashing is deliberately slow: hash the shared demo password once, not once per account.
+    demo_hash = make_password(DEMO_PASSWORD)
     users = {admin_plan.login: admin}
     for user_plan in plan.users[1:]:
         user = accounts.user_create(
             actor=admin,
             username=user_plan.login,
             display_name=user_plan.display_name,
-            password=DEMO_PASSWORD,
+            password=None,
             phone=user_plan.phone,
         )
+        User.objects.filter(pk=user.pk).update(password=demo_hash)
         accounts.role_grant(actor=admin, user=user, role=user_plan.role, place=placed[user_plan.place])
         users[user_plan.login] = user
 
