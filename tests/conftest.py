@@ -123,3 +123,19 @@ def personas(city):
 
 
 PASSWORD = "Lianxin-test-2026"
+
+# The keys of the personas fixture, in a stable order for parametrized permission matrices.
+PERSONA_NAMES = [
+    "district_officer",
+    "subdistrict_officer",
+    "community_secretary",
+    "committee_member",
+    "staff",
+    "grid_worker",
+    "assistant",
+    "supervisor",
+    "party_member",
+    "resident",
+    "outsider",
+    "sysadmin",
+]

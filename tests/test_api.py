@@ -19,22 +19,9 @@ from lianxin.core.notifications import notify
 from lianxin.places import services as place_services
 from lianxin.places.models import OrgRating, PartyOrganization, Place, PlaceKind
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, PERSONA_NAMES
 
-PERSONAS = [
-    "district_officer",
-    "subdistrict_officer",
-    "community_secretary",
-    "committee_member",
-    "staff",
-    "grid_worker",
-    "assistant",
-    "supervisor",
-    "party_member",
-    "resident",
-    "outsider",
-    "sysadmin",
-]
+PERSONAS = PERSONA_NAMES
 ANONYMOUS = "anonymous"
 EVERYONE = set(PERSONAS)
 OFFICERS = {"district_officer", "subdistrict_officer"}

@@ -8,23 +8,9 @@ Each named route must have an entry here; a new route without one fails
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
-from .conftest import PASSWORD
+from .conftest import PASSWORD, PERSONA_NAMES
 
-ROLES = [
-    "district_officer",
-    "subdistrict_officer",
-    "community_secretary",
-    "committee_member",
-    "staff",
-    "grid_worker",
-    "assistant",
-    "supervisor",
-    "party_member",
-    "resident",
-    "outsider",
-    "sysadmin",
-    "anonymous",
-]
+ROLES = [*PERSONA_NAMES, "anonymous"]
 ALL = {role: 200 for role in ROLES} | {"anonymous": 302}
 STAFF_AREA = {
     **{role: 200 for role in ROLES},
