@@ -27,14 +27,9 @@ class TreeQuerySet(models.QuerySet):
         return self.under(node.path)
 
 
-class Place(models.Model):
-    """A node of the place tree: city → district → subdistrict → community → grid → building (D1)."""
+class TreeNode(models.Model):
+    """A node of a materialized-path tree (lianxin.core.tree): parent, path and depth."""
 
-    kind = models.CharField(_("level"), max_length=12, choices=PlaceKind.choices)
-    name = models.CharField(_("name"), max_length=100)
-    code = models.CharField(
-        _("code"), max_length=30, blank=True, help_text=_("Administrative code, optional.")
-    )
     parent = models.ForeignKey(
         "self",
         on_delete=models.PROTECT,
@@ -45,10 +40,24 @@ class Place(models.Model):
     )
     path = models.CharField(max_length=tree.PATH_LENGTH, unique=True, editable=False)
     depth = models.PositiveSmallIntegerField(default=1, editable=False)
+
+    objects = TreeQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+
+class Place(TreeNode):
+    """A node of the place tree: city → district → subdistrict → community → grid → building (D1)."""
+
+    kind = models.CharField(_("level"), max_length=12, choices=PlaceKind.choices)
+    name = models.CharField(_("name"), max_length=100)
+    code = models.CharField(
+        _("code"), max_length=30, blank=True, help_text=_("Administrative code, optional.")
+    )
     address = models.CharField(_("address"), max_length=200, blank=True)
     created_at = models.DateTimeField(_("created at"), default=timezone.now)
 
-    objects = TreeQuerySet.as_manager()
     scope_path_field = "path"
 
     class Meta:
@@ -108,22 +117,12 @@ class Rating(models.IntegerChoices):
     CLASS_3 = 3, _("Class 3 (lagging)")
 
 
-class PartyOrganization(PlaceScoped):
+class PartyOrganization(PlaceScoped, TreeNode):
     """A node of the party tree: committee → general branch → branch → group, attached to a place."""
 
     kind = models.CharField(_("kind"), max_length=16, choices=OrgKind.choices)
     field = models.CharField(_("field"), max_length=12, choices=OrgField.choices, default=OrgField.COMMUNITY)
     name = models.CharField(_("name"), max_length=120)
-    parent = models.ForeignKey(
-        "self",
-        on_delete=models.PROTECT,
-        null=True,
-        blank=True,
-        related_name="children",
-        verbose_name=_("parent"),
-    )
-    path = models.CharField(max_length=tree.PATH_LENGTH, unique=True, editable=False)
-    depth = models.PositiveSmallIntegerField(default=1, editable=False)
     secretary_name = models.CharField(_("secretary"), max_length=60, blank=True)
     founded_on = models.DateField(_("founded on"), null=True, blank=True)
     dissolved_on = models.DateField(_("dissolved on"), null=True, blank=True)
