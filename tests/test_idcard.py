@@ -135,9 +135,9 @@ def test_messages_name_the_problem():
             assert words in exc.value.messages[0]
 
 
-def test_mask_keeps_first_three_and_last_two():
+def test_mask_keeps_first_three_and_last_four():
     masked = idcard.mask("11010519491231002x")
-    assert masked == "110*************2X"
+    assert masked == "110***********002X"
     assert len(masked) == 18
     assert idcard.mask("12345") == "*" * 18
 

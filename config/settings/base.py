@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "lianxin.core",
     "lianxin.accounts",
     "lianxin.places",
+    "lianxin.registry",
     "lianxin.web",
     "lianxin.api",
 ]
@@ -182,3 +183,7 @@ SESSION_COOKIE_AGE = 8 * 3600
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# Field-encryption keys come from the environment (lianxin.core.crypto); demo installs may keep
+# generated keys in the data directory instead.
+LIANXIN_FIELD_KEYS_FROM_FILE = False

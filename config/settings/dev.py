@@ -15,3 +15,4 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 # runserver serves static files itself while DEBUG is on; whitenoise (finders) when it is off.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+LIANXIN_FIELD_KEYS_FROM_FILE = True

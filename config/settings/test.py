@@ -15,3 +15,13 @@ LOGGING = {"version": 1, "disable_existing_loggers": False, "root": {"level": "W
 
 # No collected static files in tests; the live server serves them from the apps.
 MIDDLEWARE = [m for m in MIDDLEWARE if m != "whitenoise.middleware.WhiteNoiseMiddleware"]  # noqa: F405
+
+# Fixed, public test keys: never valid anywhere else.
+LIANXIN_FIELD_KEYRING = {
+    "keys": {
+        "t1": "dGVzdC1rZXktb25lLW5vdC1zZWNyZXQtMzJieXRlcyE=",
+        "t2": "dGVzdC1rZXktdHdvLW5vdC1zZWNyZXQtMzJieXRlcyE=",
+    },
+    "current": "t2",
+    "lookup": "dGVzdC1sb29rdXAta2V5LW5vdC1zZWNyZXQtMzJieXQ=",
+}

@@ -42,6 +42,14 @@ class Action(models.TextChoices):
     VIEW_AUDIT = "view_audit", _("Read the audit log")
     MANAGE_TODO = "manage_todo", _("Assign to-dos")
     MANAGE_ROLES = "manage_roles", _("Grant roles")
+    VIEW_PEOPLE = "view_people", _("View households and residents")
+    MANAGE_PEOPLE = "manage_people", _("Record households and residents")
+    REVEAL_SENSITIVE = "reveal_sensitive", _("Reveal ID numbers and health details, with a reason")
+    IMPORT_PEOPLE = "import_people", _("Import from spreadsheets")
+    EXPORT_PEOPLE = "export_people", _("Export lists")
+    VIEW_MEMBERS = "view_members", _("View party members")
+    MANAGE_MEMBERS = "manage_members", _("Record party members")
+    MANAGE_TRANSFERS = "manage_transfers", _("Handle membership transfers")
 
 
 # System-wide abilities of the system administrator; deliberately no business actions on people.
@@ -51,25 +59,42 @@ class AdminAction(models.TextChoices):
 
 
 _STAFF = {Action.STAFF_AREA, Action.VIEW_PLACE, Action.VIEW_ORG}
-_OFFICER = _STAFF | {
-    Action.MANAGE_PLACE,
-    Action.MANAGE_ORG,
-    Action.RATE_ORG,
-    Action.MANAGE_TODO,
-    Action.MANAGE_ROLES,
-}
+_PEOPLE_READ = {Action.VIEW_PEOPLE, Action.VIEW_MEMBERS, Action.EXPORT_PEOPLE}
+_PEOPLE_WRITE = _PEOPLE_READ | {Action.MANAGE_PEOPLE, Action.IMPORT_PEOPLE}
+_OFFICER = (
+    _STAFF
+    | _PEOPLE_READ
+    | {
+        Action.MANAGE_TRANSFERS,
+        Action.MANAGE_PLACE,
+        Action.MANAGE_ORG,
+        Action.RATE_ORG,
+        Action.MANAGE_TODO,
+        Action.MANAGE_ROLES,
+    }
+)
 
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
     Role.DISTRICT_OFFICER: frozenset(_OFFICER),
     Role.SUBDISTRICT_OFFICER: frozenset(_OFFICER),
     Role.COMMUNITY_SECRETARY: frozenset(
-        _STAFF | {Action.MANAGE_PLACE, Action.MANAGE_ORG, Action.MANAGE_TODO, Action.MANAGE_ROLES}
+        _STAFF
+        | _PEOPLE_WRITE
+        | {
+            Action.MANAGE_PLACE,
+            Action.MANAGE_ORG,
+            Action.MANAGE_TODO,
+            Action.MANAGE_ROLES,
+            Action.REVEAL_SENSITIVE,
+            Action.MANAGE_MEMBERS,
+            Action.MANAGE_TRANSFERS,
+        }
     ),
-    Role.COMMITTEE_MEMBER: frozenset(_STAFF | {Action.MANAGE_TODO}),
-    Role.STAFF: frozenset(_STAFF),
-    Role.GRID_WORKER: frozenset(_STAFF),
-    Role.ASSISTANT: frozenset({Action.STAFF_AREA, Action.VIEW_PLACE}),
-    Role.SUPERVISOR: frozenset(_STAFF | {Action.VIEW_AUDIT}),
+    Role.COMMITTEE_MEMBER: frozenset(_STAFF | _PEOPLE_WRITE | {Action.MANAGE_TODO, Action.MANAGE_MEMBERS}),
+    Role.STAFF: frozenset(_STAFF | _PEOPLE_WRITE | {Action.REVEAL_SENSITIVE}),
+    Role.GRID_WORKER: frozenset(_STAFF | {Action.VIEW_PEOPLE, Action.MANAGE_PEOPLE, Action.EXPORT_PEOPLE}),
+    Role.ASSISTANT: frozenset({Action.STAFF_AREA, Action.VIEW_PLACE, Action.VIEW_PEOPLE}),
+    Role.SUPERVISOR: frozenset(_STAFF | {Action.VIEW_AUDIT, Action.VIEW_PEOPLE, Action.VIEW_MEMBERS}),
     Role.PARTY_MEMBER: frozenset(),
     Role.RESIDENT: frozenset(),
 }

@@ -144,8 +144,8 @@ def generate(rng: random.Random, *, region: str = "110101", birth: dt.date, sex:
 
 
 def mask(number: str) -> str:
-    """The number as lists show it: the first 3 and the last 2 characters, the rest starred."""
+    """The number as lists show it: the first 3 and the last 4 characters, the rest starred."""
     number = normalize(number)
     if len(number) != LENGTH:
         return "*" * LENGTH
-    return f"{number[:3]}{'*' * 13}{number[-2:]}"
+    return f"{number[:3]}{'*' * 11}{number[-4:]}"

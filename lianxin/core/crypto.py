@@ -1,0 +1,126 @@
+"""Field encryption for sensitive personal data (ID numbers, health, disability, special groups).
+
+AES-256-GCM with a key id stored beside each ciphertext, so keys can be rotated: new writes use the
+current key, old rows stay readable while their key is configured, ``lianxin keys rotate`` re-encrypts.
+Exact lookups (find a person by ID number) go through a keyed HMAC, never a plaintext column.
+Keys come from the environment (or, in demo mode, a key file in the data directory) — never from
+SECRET_KEY, never from the database.
+
+    LIANXIN_FIELD_KEYS   "k1:<base64 32 bytes>,k2:<base64 32 bytes>"
+    LIANXIN_FIELD_KEY_ID "k2"                      (the key new writes use; default: the last listed)
+    LIANXIN_LOOKUP_KEY   "<base64 32 bytes>"       (HMAC key for lookups; rotating it means re-hashing)
+"""
+
+import base64
+import functools
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+
+
+@dataclass(frozen=True)
+class KeyRing:
+    keys: dict[str, bytes]
+    current: str
+    lookup: bytes
+
+
+def _decode(value: str, name: str) -> bytes:
+    try:
+        raw = base64.b64decode(value.strip(), validate=True)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} is not valid base64") from None
+    if len(raw) != 32:
+        raise ImproperlyConfigured(f"{name} must be 32 bytes (base64 of 32 random bytes)")
+    return raw
+
+
+def _from_environment() -> KeyRing | None:
+    spec = os.environ.get("LIANXIN_FIELD_KEYS", "").strip()
+    if not spec:
+        return None
+    keys = {}
+    for item in spec.split(","):
+        kid, _, value = item.strip().partition(":")
+        if not kid or not value:
+            raise ImproperlyConfigured("LIANXIN_FIELD_KEYS must look like k1:<base64>,k2:<base64>")
+        keys[kid] = _decode(value, f"LIANXIN_FIELD_KEYS[{kid}]")
+    current = os.environ.get("LIANXIN_FIELD_KEY_ID") or list(keys)[-1]
+    if current not in keys:
+        raise ImproperlyConfigured(f"LIANXIN_FIELD_KEY_ID {current} is not in LIANXIN_FIELD_KEYS")
+    lookup = os.environ.get("LIANXIN_LOOKUP_KEY", "")
+    if not lookup:
+        raise ImproperlyConfigured("LIANXIN_LOOKUP_KEY must be set with LIANXIN_FIELD_KEYS")
+    return KeyRing(keys, current, _decode(lookup, "LIANXIN_LOOKUP_KEY"))
+
+
+def _from_demo_file() -> KeyRing:
+    """Demo and test installs keep generated keys in the data directory (never in production)."""
+    path = settings.DATA_DIR / "field-keys.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        data = {
+            "keys": {"demo1": base64.b64encode(secrets.token_bytes(32)).decode()},
+            "current": "demo1",
+            "lookup": base64.b64encode(secrets.token_bytes(32)).decode(),
+        }
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle)
+    data = json.loads(path.read_text())
+    keys = {kid: _decode(value, kid) for kid, value in data["keys"].items()}
+    return KeyRing(keys, data["current"], _decode(data["lookup"], "lookup"))
+
+
+@functools.cache
+def keyring() -> KeyRing:
+    ring = _from_environment()
+    if ring is not None:
+        return ring
+    fixed = getattr(settings, "LIANXIN_FIELD_KEYRING", None)  # the test suite's fixed keys
+    if fixed:
+        keys = {kid: _decode(value, kid) for kid, value in fixed["keys"].items()}
+        return KeyRing(keys, fixed["current"], _decode(fixed["lookup"], "lookup"))
+    if getattr(settings, "LIANXIN_FIELD_KEYS_FROM_FILE", False):
+        return _from_demo_file()
+    raise ImproperlyConfigured(
+        "Field-encryption keys are not configured: set LIANXIN_FIELD_KEYS and LIANXIN_LOOKUP_KEY "
+        "(see docs/operations.md)."
+    )
+
+
+def encrypt(text: str) -> str:
+    """``kid$base64(nonce ‖ ciphertext)``; empty text stays empty."""
+    if not text:
+        return ""
+    ring = keyring()
+    nonce = secrets.token_bytes(12)
+    sealed = AESGCM(ring.keys[ring.current]).encrypt(nonce, text.encode(), ring.current.encode())
+    return f"{ring.current}${base64.b64encode(nonce + sealed).decode()}"
+
+
+def decrypt(token: str) -> str:
+    if not token:
+        return ""
+    kid, _, body = token.partition("$")
+    ring = keyring()
+    if kid not in ring.keys:
+        raise ImproperlyConfigured(f"field key {kid} is not configured; it is needed to read older rows")
+    raw = base64.b64decode(body)
+    return AESGCM(ring.keys[kid]).decrypt(raw[:12], raw[12:], kid.encode()).decode()
+
+
+def key_id(token: str) -> str:
+    return token.partition("$")[0]
+
+
+def lookup_hash(text: str) -> str:
+    """Keyed hash for exact-match lookups of an encrypted value."""
+    return hmac.new(keyring().lookup, text.encode(), hashlib.sha256).hexdigest()
