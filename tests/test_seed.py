@@ -258,3 +258,22 @@ def test_demo_scale_city():
     addresses = list(demo.household_addresses(scale="demo"))
     assert len(addresses) == len(set((b.pk, unit, room) for b, unit, room in addresses)) == 3000
     assert audit.verify().ok
+
+
+@pytest.mark.django_db
+def test_demo_registry_is_populated_consistently():
+    from lianxin.core import crypto, idcard
+    from lianxin.registry.models import Household, PartyMember, Resident
+
+    demo.build_demo_city(scale="test")
+    households = Household.objects.count()
+    assert households == Household.objects.filter(head__isnull=False).count() > 0
+    assert Resident.objects.count() >= households
+    for resident in Resident.objects.all()[:50]:
+        number = crypto.decrypt(resident.id_number_enc)
+        assert idcard.is_valid(number) and idcard.birth_date(number) == resident.birth_date
+        assert resident.place_path == resident.household.place_path
+    for member in PartyMember.objects.select_related("organization"):
+        assert member.place_path == member.organization.place_path
+        assert member.resident.place_path.startswith(member.organization.place_path)
+    assert PartyMember.objects.exists()

@@ -640,7 +640,9 @@ def build_demo_city(scale: str = "demo", seed: int = DEFAULT_SEED) -> dict:
                 upgrade_plan=org_plan.upgrade_plan,
                 upgrade_due=_upgrade_due(org_plan.rating, today) if org_plan.rating != 1 else None,
             )
-    return summary(plan)
+    from lianxin.registry.demo import populate
+
+    return {**summary(plan), **populate(scale=scale, seed=seed, actor=admin)}
 
 
 def summary(plan: CityPlan | None = None) -> dict:

@@ -52,7 +52,8 @@ class Command(BaseCommand):
                 self.style.SUCCESS(
                     _(
                         "Demo city built: %(communities)d communities, %(grids)d grids, %(buildings)d "
-                        "buildings, %(orgs)d party organizations, %(users)d users."
+                        "buildings, %(orgs)d party organizations, %(users)d users, %(households)d households, "
+                        "%(residents)d residents, %(members)d party members."
                     )
                     % {
                         "communities": places.get("community", 0),
@@ -60,6 +61,9 @@ class Command(BaseCommand):
                         "buildings": places.get("building", 0),
                         "orgs": sum(result["organizations"].values()),
                         "users": result["users"],
+                        "households": result.get("households", 0),
+                        "residents": result.get("residents", 0),
+                        "members": result.get("party_members", 0),
                     }
                 )
             )
