@@ -36,6 +36,8 @@ check: messages
 	$(BIN)/ruff format --check .
 	DJANGO_SETTINGS_MODULE=config.settings.test $(BIN)/lianxin makemigrations --check --dry-run
 	LIANXIN_SECRET_KEY=$$(python3 -c 'import secrets;print(secrets.token_urlsafe(64))') DATABASE_URL=sqlite:///tmp/x.db \
+		LIANXIN_FIELD_KEYS=k1:$$(python3 -c 'import base64,secrets;print(base64.b64encode(secrets.token_bytes(32)).decode())') \
+		LIANXIN_LOOKUP_KEY=$$(python3 -c 'import base64,secrets;print(base64.b64encode(secrets.token_bytes(32)).decode())') \
 		DJANGO_SETTINGS_MODULE=config.settings.prod $(BIN)/lianxin check --deploy --fail-level WARNING
 
 clean:
