@@ -169,6 +169,9 @@ DEFAULT_FROM_EMAIL = os.environ.get("LIANXIN_FROM_EMAIL", "lianxin@localhost")
 # Channels a notification goes out on besides the in-app inbox (see lianxin.core.notifications).
 LIANXIN_NOTIFICATION_CHANNELS = ["lianxin.core.notifications.EmailChannel"]
 
+# Sweeps `lianxin tick` runs after its own (dotted paths of functions taking today=…).
+LIANXIN_TICK_HANDLERS: list[str] = []
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

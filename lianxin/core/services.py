@@ -2,9 +2,11 @@
 
 import datetime as dt
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from . import access, audit
@@ -178,4 +180,8 @@ def tick(*, today: dt.date | None = None) -> dict:
                     dedupe_key=f"todo:{todo.pk}:overdue",
                 )
                 result["overdue"] += 1
+    # Module sweeps (expired transfers, overdue requests …) plug in by setting, so core never
+    # imports the modules built on it. Each takes ``today`` and returns a count; each is idempotent.
+    for path in settings.LIANXIN_TICK_HANDLERS:
+        result[path.rsplit(".", 1)[-1]] = import_string(path)(today=today)
     return result
