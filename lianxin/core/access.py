@@ -50,6 +50,7 @@ class Action(models.TextChoices):
     VIEW_MEMBERS = "view_members", _("View party members")
     MANAGE_MEMBERS = "manage_members", _("Record party members")
     MANAGE_TRANSFERS = "manage_transfers", _("Handle membership transfers")
+    MANAGE_SPECIAL_CARE = "manage_special_care", _("Assign who may see special care records")
 
 
 # System-wide abilities of the system administrator; deliberately no business actions on people.
@@ -88,6 +89,7 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.REVEAL_SENSITIVE,
             Action.MANAGE_MEMBERS,
             Action.MANAGE_TRANSFERS,
+            Action.MANAGE_SPECIAL_CARE,
         }
     ),
     Role.COMMITTEE_MEMBER: frozenset(_STAFF | _PEOPLE_WRITE | {Action.MANAGE_TODO, Action.MANAGE_MEMBERS}),

@@ -5,12 +5,13 @@ keyed hash for exact lookup and its masked form for lists; health and disability
 ciphertext. Nothing here holds a plaintext ID number.
 """
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lianxin.core.models import PlaceScoped
+from lianxin.core.models import PlaceScoped, PlaceScopedQuerySet
 
 
 class Relationship(models.TextChoices):
@@ -101,6 +102,7 @@ class Resident(PlaceScoped):
     updated_at = models.DateTimeField(_("updated at"), default=timezone.now)
 
     SENSITIVE_FIELDS = {"id_number": "id_number_enc", "health": "health_enc", "disability": "disability_enc"}
+    encrypted_fields = tuple(SENSITIVE_FIELDS.values())
 
     class Meta:
         ordering = ["place_path", "name"]
@@ -189,3 +191,261 @@ class PartyMember(PlaceScoped):
 
     def __str__(self):
         return str(self.resident)
+
+
+# --- membership transfers (组织关系接转, D2) ----------------------------------------------------
+
+
+class TransferStatus(models.TextChoices):
+    REQUESTED = "requested", _("Requested")
+    APPROVED = "approved", _("Approved by the sending organization")
+    ACCEPTED = "accepted", _("Accepted by the receiving organization")
+    REJECTED = "rejected", _("Rejected")
+    EXPIRED = "expired", _("Expired")
+    CANCELLED = "cancelled", _("Cancelled")
+
+
+OPEN_TRANSFER_STATUSES = (TransferStatus.REQUESTED, TransferStatus.APPROVED)
+
+
+class MembershipTransferQuerySet(PlaceScopedQuerySet):
+    def open(self):
+        return self.filter(status__in=OPEN_TRANSFER_STATUSES)
+
+    def past_validity(self, today):
+        return self.open().filter(valid_until__lt=today)
+
+
+class MembershipTransfer(PlaceScoped):
+    """A member's transfer from one party organization to another (D2, 组织关系接转).
+
+    ``place`` is the sending organization's place. The receiver is an organization in the system or,
+    for a transfer out of the city, only a name. The introduction letter (介绍信) has a number unique
+    within its year and a validity; a transfer still open after it expires (lianxin.registry.transfers).
+    """
+
+    member = models.ForeignKey(
+        PartyMember, on_delete=models.PROTECT, related_name="transfers", verbose_name=_("party member")
+    )
+    from_organization = models.ForeignKey(
+        "places.PartyOrganization",
+        on_delete=models.PROTECT,
+        related_name="transfers_out",
+        verbose_name=_("sending organization"),
+    )
+    to_organization = models.ForeignKey(
+        "places.PartyOrganization",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="transfers_in",
+        verbose_name=_("receiving organization"),
+    )
+    external_organization_name = models.CharField(
+        _("receiving organization outside the city"), max_length=120, blank=True
+    )
+    letter_year = models.PositiveSmallIntegerField(_("letter year"), editable=False)
+    letter_number = models.CharField(_("letter number"), max_length=40)
+    issued_on = models.DateField(_("issued on"))
+    valid_until = models.DateField(_("valid until"), db_index=True)
+    status = models.CharField(
+        _("status"), max_length=12, choices=TransferStatus.choices, default=TransferStatus.REQUESTED
+    )
+    note = models.TextField(_("note"), blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    requested_at = models.DateTimeField(_("requested at"), default=timezone.now)
+    approved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("approved by"),
+    )
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("accepted by"),
+    )
+    accepted_at = models.DateTimeField(_("accepted at"), null=True, blank=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("rejected or cancelled by"),
+    )
+    closed_at = models.DateTimeField(_("closed at"), null=True, blank=True)
+    close_reason = models.TextField(_("reason"), blank=True)
+
+    objects = MembershipTransferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-requested_at", "-id"]
+        verbose_name = _("membership transfer")
+        verbose_name_plural = _("membership transfers")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"],
+                condition=Q(status__in=["requested", "approved"]),
+                name="registry_transfer_one_open_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["letter_year", "letter_number"], name="registry_transfer_letter_uniq"
+            ),
+            models.CheckConstraint(
+                condition=(Q(to_organization__isnull=False) & Q(external_organization_name=""))
+                | (Q(to_organization__isnull=True) & ~Q(external_organization_name="")),
+                name="registry_transfer_one_receiver",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.letter_number} {self.member}"
+
+    @property
+    def is_external(self) -> bool:
+        return self.to_organization_id is None
+
+    def receiver_label(self) -> str:
+        return str(self.to_organization) if self.to_organization_id else self.external_organization_name
+
+
+class TransferEvent(models.Model):
+    """One step of a transfer's history, readable by both sides (the audit log is not)."""
+
+    transfer = models.ForeignKey(MembershipTransfer, on_delete=models.CASCADE, related_name="events")
+    from_status = models.CharField(_("from"), max_length=12, choices=TransferStatus.choices, blank=True)
+    to_status = models.CharField(_("to"), max_length=12, choices=TransferStatus.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("by"),
+    )
+    at = models.DateTimeField(_("time"), default=timezone.now)
+    reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+        verbose_name = _("transfer event")
+        verbose_name_plural = _("transfer events")
+
+    def __str__(self):
+        return f"{self.from_status or '-'} → {self.to_status}"
+
+
+# --- special care groups (D2: restricted, need-to-know) ---------------------------------------
+
+
+class SpecialCareGroup(models.TextChoices):
+    RELEASED_PRISONER = "released_prisoner", _("Released from prison or re-education")
+    DRUG_REHABILITATION = "drug_rehabilitation", _("Drug user under rehabilitation")
+    YOUTH_AT_RISK = "youth_at_risk", _("Youth with serious misbehaviour")
+    STREET_CHILD = "street_child", _("Orphaned, disabled or street child")
+    SEVERE_MENTAL_ILLNESS = "severe_mental_illness", _("Severe mental illness with risk of incidents")
+
+
+class SpecialCareRecord(PlaceScoped):
+    """A resident in one of the care groups. Details are stored only encrypted.
+
+    Nobody sees these rows through a role alone: only users with a SpecialCareAssignment that covers
+    the group at a place above the row (lianxin.registry.special_care), and every read is audited.
+    """
+
+    resident = models.ForeignKey(
+        Resident, on_delete=models.PROTECT, related_name="special_care", verbose_name=_("resident")
+    )
+    group = models.CharField(_("group"), max_length=24, choices=SpecialCareGroup.choices)
+    details_enc = models.TextField(blank=True, editable=False)
+    since = models.DateField(_("since"), null=True, blank=True)
+    ended_on = models.DateField(_("ended on"), null=True, blank=True)
+    end_reason = models.TextField(_("reason for ending"), blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+
+    MASK = "••••••"
+    encrypted_fields = ("details_enc",)  # re-encrypted by ``lianxin keys rotate``
+
+    class Meta:
+        ordering = ["place_path", "group", "id"]
+        verbose_name = _("special care record")
+        verbose_name_plural = _("special care records")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["resident", "group"],
+                condition=Q(ended_on__isnull=True),
+                name="registry_special_care_active_uniq",
+            )
+        ]
+
+    def __str__(self):
+        # Also the audit log's object label: neither the name nor the group goes there.
+        return _("Special care record %(pk)s") % {"pk": self.pk}
+
+    @property
+    def details_masked(self) -> str:
+        return self.MASK if self.details_enc else ""
+
+
+class SpecialCareAssignment(PlaceScoped):
+    """Who may see the records of one care group under ``place`` — or one record only. Ended, never deleted."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="special_care_assignments",
+        verbose_name=_("user"),
+    )
+    group = models.CharField(_("group"), max_length=24, choices=SpecialCareGroup.choices)
+    record = models.ForeignKey(
+        SpecialCareRecord,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="assignments",
+        verbose_name=_("only this record"),
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("granted by")
+    )
+    granted_at = models.DateTimeField(_("granted at"), default=timezone.now)
+    reason = models.TextField(_("reason"), blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("ended by"),
+    )
+
+    class Meta:
+        ordering = ["place_path", "group", "id"]
+        verbose_name = _("special care assignment")
+        verbose_name_plural = _("special care assignments")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "group", "place"],
+                condition=Q(ended_at__isnull=True, record__isnull=True),
+                name="registry_special_care_assign_uniq",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "record"],
+                condition=Q(ended_at__isnull=True, record__isnull=False),
+                name="registry_special_care_assign_record_uniq",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.get_group_display()}"
