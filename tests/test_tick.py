@@ -80,7 +80,12 @@ def test_reminder_one_working_day_before_then_overdue_once(
 
     # Running again, and through the break, adds nothing.
     for moment in (at(dt.date(2026, 9, 30), 19), at(dt.date(2026, 10, 3)), at(dt.date(2026, 10, 8), 23)):
-        assert run_tick(time_machine, moment, cap) == {"reminded": 0, "overdue": 0, "recomputed": 0}
+        assert run_tick(time_machine, moment, cap) == {
+            "reminded": 0,
+            "overdue": 0,
+            "recomputed": 0,
+            "transfers_expire": 0,
+        }
     assert len(mail.outbox) == sent
 
     # Fri 9 Oct: overdue, told to the assignee and to whoever assigned it — once.
@@ -130,6 +135,7 @@ def test_closed_todos_are_left_alone(todo, worker, time_machine, django_capture_
             "reminded": 0,
             "overdue": 0,
             "recomputed": 0,
+            "transfers_expire": 0,
         }
     assert kinds(worker) == ["new"]
 
@@ -139,4 +145,7 @@ def test_tick_command_reports_its_counts(todo, time_machine, capsys, django_capt
     time_machine.move_to(at(dt.date(2026, 10, 9)), tick=False)
     with django_capture_on_commit_callbacks(execute=True):
         call_command("tick")
-    assert capsys.readouterr().out.strip() == '{"reminded": 0, "overdue": 1, "recomputed": 0}'
+    assert (
+        capsys.readouterr().out.strip()
+        == '{"reminded": 0, "overdue": 1, "recomputed": 0, "transfers_expire": 0}'
+    )

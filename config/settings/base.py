@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "lianxin.accounts",
     "lianxin.places",
     "lianxin.registry",
+    "lianxin.imports",
     "lianxin.web",
     "lianxin.api",
 ]
@@ -170,7 +171,10 @@ DEFAULT_FROM_EMAIL = os.environ.get("LIANXIN_FROM_EMAIL", "lianxin@localhost")
 LIANXIN_NOTIFICATION_CHANNELS = ["lianxin.core.notifications.EmailChannel"]
 
 # Sweeps `lianxin tick` runs after its own (dotted paths of functions taking today=…).
-LIANXIN_TICK_HANDLERS: list[str] = []
+LIANXIN_TICK_HANDLERS: list[str] = ["lianxin.registry.transfers.transfers_expire"]
+
+# How long a membership-transfer introduction letter (介绍信) stays valid, in calendar days.
+LIANXIN_TRANSFER_LETTER_VALID_DAYS = 90
 
 LOGGING = {
     "version": 1,

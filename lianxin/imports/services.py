@@ -1,0 +1,218 @@
+"""Spreadsheet import and export services (D2, issue 3 items 7–8). Pages and the API call only these.
+
+    import_upload(*, actor, kind, file) -> ImportJob
+        ``kind`` is "households" or "members"; ``file`` anything with ``.name`` and ``.read()`` (an
+        UploadedFile). Requires IMPORT_PEOPLE somewhere (else PermissionDenied). Guards run before
+        parsing (size cap, zip bomb, macro formats; lianxin.core.spreadsheets); then the dry run
+        validates every row without writing. Returns the job: status READY (no problems) or INVALID,
+        ``job.report`` a JSON dict:
+            {"kind", "sheet", "header_row", "rows", "problem_count", "problems_truncated",
+             "problems": [{"sheet", "row", "column", "code", "message"}, ...],   # row as Excel shows it
+             "counts": {"residents_created", "members_created", "members_updated", "unchanged", ...},
+             "changes": [{"row", "name", "id_number" (masked), "fields": [...]}, ...],  # updates
+             "file_sha256", "already_imported_as" (job id of an earlier commit of the same file, or null)}
+        A refused file gives an INVALID job whose single problem has row None (and no stored bytes).
+
+    import_commit(*, actor, job) -> ImportJob
+        Only the uploader, only a READY job. In ONE transaction: compare-and-set READY → COMMITTED on
+        the job row (a double submit commits once: the second waits for the row lock, then finds the
+        job committed and returns it unchanged), re-validate every row against the current data and
+        write through lianxin.registry.spreadsheets (bulk writes with the services' validation and
+        encryption), then ONE audit entry "import.commit" with the counts, the file's SHA-256 and the
+        job id — not one entry per row. If the re-validation finds any problem, everything is rolled
+        back and the job becomes INVALID with the new report. Killing the process mid-way leaves
+        nothing (scripts/import_drill.py).
+
+    template_workbook(kind) -> bytes                      an .xlsx template, every column Text
+    export_residents(*, actor, queryset) -> bytes         .xlsx; needs EXPORT_PEOPLE; masked IDs
+    export_members(*, actor, queryset) -> bytes           .xlsx; needs EXPORT_PEOPLE; masked IDs
+        The queryset should come from a scoped selector (registry.selectors.resident_list/member_list);
+        it is narrowed through lianxin.core.access again here, so an unscoped one cannot leak.
+        Each export is audited ("export.residents"/"export.members", with the row count).
+
+Reads: lianxin.imports.selectors.import_job_list(*, actor) / import_job_get(*, actor, pk).
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from lianxin.core import access, audit
+from lianxin.core import spreadsheets as sheets
+from lianxin.core.access import Action
+from lianxin.places.models import Place
+from lianxin.registry import spreadsheets as registry_sheets
+from lianxin.registry.models import PartyMember, Resident
+
+from .models import ImportJob, ImportKind, ImportStatus
+
+
+def _home_place(actor) -> Place | None:
+    """The root of the actor's import scope, when there is one (where the audit entry is filed)."""
+    roots = access.scope_paths(actor, Action.IMPORT_PEOPLE)
+    if len(roots) == 1 and roots[0]:
+        return Place.objects.filter(path=roots[0]).first()
+    return None
+
+
+def _read(file) -> tuple[str, bytes]:
+    name = getattr(file, "name", "") or ""
+    size = getattr(file, "size", None)
+    if size is not None and size > sheets.max_bytes():
+        # Refuse before pulling a huge upload into memory.
+        raise sheets.SpreadsheetError(
+            "too_large",
+            _("The file is %(size)s MB; the limit is %(limit)s MB. Please split it into smaller files."),
+            {"size": round(size / 1048576, 1), "limit": round(sheets.max_bytes() / 1048576, 1)},
+        )
+    data = file.read(sheets.max_bytes() + 1)
+    return name, data
+
+
+def import_upload(*, actor, kind: str, file) -> ImportJob:
+    """Store the upload and its dry-run report (see the module docstring)."""
+    access.require(actor, Action.IMPORT_PEOPLE)
+    if kind not in ImportKind.values:
+        raise ValidationError({"kind": _("Choose what the file contains.")})
+    job = ImportJob(kind=kind, created_by=actor, place=_home_place(actor), status=ImportStatus.INVALID)
+    job.file_name = (getattr(file, "name", "") or "")[:255]
+    try:
+        name, data = _read(file)
+        job.file_size = len(data)
+        fmt = sheets.file_format(name, data)
+    except sheets.SpreadsheetError as exc:
+        job.report = _refused(kind, exc)
+        job.save()
+        return job
+    job.file_format, job.content = fmt, data
+    job.file_sha256 = registry_sheets.file_sha256(data)
+    job.report = _dry_run(actor, job, data, fmt)
+    job.status = ImportStatus.READY if job.report["problem_count"] == 0 else ImportStatus.INVALID
+    job.save()
+    return job
+
+
+def _refused(kind: str, exc: sheets.SpreadsheetError) -> dict:
+    return {
+        "kind": kind,
+        "sheet": "",
+        "header_row": None,
+        "rows": 0,
+        "counts": {},
+        "problem_count": 1,
+        "problems": [{"sheet": "", "row": None, "column": "", "code": exc.code, "message": exc.message}],
+        "problems_truncated": False,
+        "changes": [],
+        "changes_truncated": False,
+        "file_sha256": "",
+        "already_imported_as": None,
+    }
+
+
+def _dry_run(actor, job: ImportJob, data: bytes, fmt: str) -> dict:
+    try:
+        report = registry_sheets.run_import(
+            actor=actor, kind=job.kind, data=data, fmt=fmt, write=False
+        ).as_dict()
+    except sheets.SpreadsheetError as exc:
+        return _refused(job.kind, exc)
+    report["file_sha256"] = job.file_sha256
+    earlier = (
+        ImportJob.objects.filter(file_sha256=job.file_sha256, kind=job.kind, status=ImportStatus.COMMITTED)
+        .values_list("pk", flat=True)
+        .first()
+    )
+    report["already_imported_as"] = earlier
+    return report
+
+
+class _Rollback(Exception):
+    def __init__(self, report: dict):
+        self.report = report
+
+
+def import_commit(*, actor, job: ImportJob) -> ImportJob:
+    """Write a READY job, all or nothing, exactly once (see the module docstring)."""
+    if job.created_by_id != getattr(actor, "pk", None):
+        raise PermissionDenied
+    access.require(actor, Action.IMPORT_PEOPLE)
+    try:
+        with transaction.atomic():
+            claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.READY).update(
+                status=ImportStatus.COMMITTED, committed_at=timezone.now()
+            )
+            if not claimed:
+                job.refresh_from_db()
+                if job.status == ImportStatus.COMMITTED:
+                    return job
+                raise ValidationError(_("This import has problems; upload a corrected file."))
+            content = bytes(ImportJob.objects.values_list("content", flat=True).get(pk=job.pk))
+            report = registry_sheets.run_import(
+                actor=actor, kind=job.kind, data=content, fmt=job.file_format, write=True
+            )
+            result = report.as_dict() | {"file_sha256": job.file_sha256, "already_imported_as": None}
+            if not report.ok:
+                raise _Rollback(result)
+            ImportJob.objects.filter(pk=job.pk).update(report=result)
+            audit.record(
+                actor=actor,
+                action="import.commit",
+                obj=job,
+                place=job.place,
+                after={
+                    "job": job.pk,
+                    "kind": job.kind,
+                    "file_name": job.file_name,
+                    "file_sha256": job.file_sha256,
+                    "rows": report.rows,
+                    "counts": report.counts,
+                },
+            )
+    except _Rollback as exc:
+        ImportJob.objects.filter(pk=job.pk, status=ImportStatus.READY).update(
+            status=ImportStatus.INVALID, report=exc.report
+        )
+    job.refresh_from_db()
+    return job
+
+
+def template_workbook(kind: str) -> bytes:
+    if kind not in ImportKind.values:
+        raise ValidationError({"kind": _("Choose what the file contains.")})
+    return registry_sheets.template_workbook(kind)
+
+
+def _export(*, actor, queryset, model, action: str, view: str, build) -> bytes:
+    access.require(actor, Action.EXPORT_PEOPLE)
+    if queryset.model is not model:
+        raise ValueError(f"expected a {model.__name__} queryset")
+    scoped = access.restrict(access.restrict(queryset, actor, Action.EXPORT_PEOPLE), actor, view)
+    data = build(scoped)
+    with transaction.atomic():
+        audit.record(actor=actor, action=action, place=_home_place(actor), after={"rows": scoped.count()})
+    return data
+
+
+def export_residents(*, actor, queryset) -> bytes:
+    """Residents of ``queryset`` within the actor's scope, masked, as .xlsx."""
+    return _export(
+        actor=actor,
+        queryset=queryset,
+        model=Resident,
+        action="export.residents",
+        view=Action.VIEW_PEOPLE,
+        build=registry_sheets.residents_workbook,
+    )
+
+
+def export_members(*, actor, queryset) -> bytes:
+    """Party members of ``queryset`` within the actor's scope, masked, as .xlsx."""
+    return _export(
+        actor=actor,
+        queryset=queryset,
+        model=PartyMember,
+        action="export.members",
+        view=Action.VIEW_MEMBERS,
+        build=registry_sheets.members_workbook,
+    )
