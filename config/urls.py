@@ -4,5 +4,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("lianxin.api.urls")),
+    path("people/", include("lianxin.registry.urls")),
     path("", include("lianxin.web.urls")),
 ]

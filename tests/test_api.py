@@ -20,6 +20,7 @@ from lianxin.places import services as place_services
 from lianxin.places.models import OrgRating, PartyOrganization, Place, PlaceKind
 
 from .conftest import PASSWORD, PERSONA_NAMES
+from .test_registry_pages import WANG, registry_sample
 
 PERSONAS = PERSONA_NAMES
 ANONYMOUS = "anonymous"
@@ -31,6 +32,11 @@ ORG_VIEWERS = PLACE_VIEWERS - {"assistant"}
 # Who sees 幸福社区's own rows (the grid worker only sees her grid, the assistant no organizations).
 HAPPY_ORG_VIEWERS = PLACE_MANAGERS | {"committee_member", "staff", "supervisor"}
 HAPPY_BUILDING_VIEWERS = PLACE_VIEWERS - {"outsider"}
+# The registry (D2): 幸福社区's household is in the grid worker's grid; its members are the branch's.
+MEMBER_VIEWERS = OFFICERS | {"community_secretary", "committee_member", "staff", "supervisor"}
+PEOPLE_VIEWERS = MEMBER_VIEWERS | {"grid_worker", "assistant"}
+PEOPLE_MANAGERS = {"community_secretary", "committee_member", "staff", "grid_worker"}
+MEMBER_MANAGERS = {"community_secretary", "committee_member"}
 
 
 def v1(name, *args):
@@ -54,6 +60,7 @@ def world(city, personas):
         "todo": todo,
         "message": message,
         "assignment": assignment,
+        "people": registry_sample(city),
     }
 
 
@@ -226,6 +233,90 @@ MATRIX = [
         expect({"resident"}, 200, default=404),
     ),
     ("audit-list", "get", lambda w: v1("audit-list"), None, expect({"supervisor", "sysadmin"}, 200)),
+    (
+        "household-list",
+        "get",
+        lambda w: v1("household-list"),
+        None,
+        expect(PEOPLE_VIEWERS | {"outsider"}, 200),
+    ),
+    (
+        "household-detail",
+        "get",
+        lambda w: v1("household-detail", w["people"]["household"].pk),
+        None,
+        expect(PEOPLE_VIEWERS, 200, default=404),
+    ),
+    (
+        "household-create",
+        "post",
+        lambda w: v1("household-list"),
+        lambda w: {"place": w["city"].happy_building.pk, "unit": "3", "room": "501"},
+        expect(PEOPLE_MANAGERS, 201, {"outsider": 400}),
+    ),
+    ("resident-list", "get", lambda w: v1("resident-list"), None, expect(PEOPLE_VIEWERS | {"outsider"}, 200)),
+    (
+        "resident-detail",
+        "get",
+        lambda w: v1("resident-detail", w["people"]["head"].pk),
+        None,
+        expect(PEOPLE_VIEWERS, 200, default=404),
+    ),
+    (
+        "resident-create",
+        "post",
+        lambda w: v1("resident-list"),
+        lambda w: {"name": "王五", "id_number": WANG, "household": w["people"]["household"].pk},
+        expect(PEOPLE_MANAGERS, 201, {"outsider": 400}),
+    ),
+    (
+        "resident-update",
+        "patch",
+        lambda w: v1("resident-detail", w["people"]["head"].pk),
+        lambda w: {"phone": "13900000000"},
+        expect(PEOPLE_MANAGERS, 200, {p: 404 for p in EVERYONE - PEOPLE_VIEWERS}),
+    ),
+    (
+        "resident-reveal",
+        "post",
+        lambda w: v1("resident-reveal", w["people"]["head"].pk),
+        lambda w: {"field": "id_number", "reason": "办理低保"},
+        expect({"community_secretary", "staff"}, 200, {p: 404 for p in EVERYONE - PEOPLE_VIEWERS}),
+    ),
+    ("member-list", "get", lambda w: v1("member-list"), None, expect(MEMBER_VIEWERS | {"outsider"}, 200)),
+    (
+        "member-three-lists",
+        "get",
+        lambda w: v1("member-three-lists"),
+        None,
+        expect(MEMBER_VIEWERS | {"outsider"}, 200),
+    ),
+    (
+        "member-detail",
+        "get",
+        lambda w: v1("member-detail", w["people"]["member"].pk),
+        None,
+        expect(MEMBER_VIEWERS, 200, default=404),
+    ),
+    (
+        "member-create",
+        "post",
+        lambda w: v1("member-list"),
+        lambda w: {
+            "resident": w["people"]["spouse"].pk,
+            "organization": w["city"].happy_branch.pk,
+            "kind": "retired",
+            "joined_on": "1980-07-01",
+        },
+        expect(MEMBER_MANAGERS, 201, {"outsider": 400}),
+    ),
+    (
+        "member-update",
+        "patch",
+        lambda w: v1("member-detail", w["people"]["member"].pk),
+        lambda w: {"mobile_contact": "13800000000"},
+        expect(MEMBER_MANAGERS, 200, {p: 404 for p in EVERYONE - MEMBER_VIEWERS}),
+    ),
     ("schema", "get", lambda w: v1("schema"), None, expect(EVERYONE, 200)),
     ("docs", "get", lambda w: v1("docs"), None, expect(EVERYONE, 200)),
     ("redoc", "get", lambda w: v1("redoc"), None, expect(EVERYONE, 200)),
@@ -278,6 +369,14 @@ def test_matrix_covers_every_api_route():
         "todo-list",
         "todo-close",
         "audit-list",
+        "household-list",
+        "household-detail",
+        "resident-list",
+        "resident-detail",
+        "resident-reveal",
+        "member-list",
+        "member-detail",
+        "member-three-lists",
         "schema",
         "docs",
         "redoc",

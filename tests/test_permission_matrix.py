@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from .conftest import PASSWORD, PERSONA_NAMES
+from .test_registry_pages import registry_sample
 
 ROLES = [*PERSONA_NAMES, "anonymous"]
 ALL = {role: 200 for role in ROLES} | {"anonymous": 302}
@@ -42,6 +43,18 @@ OFFICERS = {"district_officer", "subdistrict_officer"}
 HAPPY_MANAGERS = OFFICERS | {"community_secretary", "sysadmin"}
 HAPPY_VIEWERS_ORG = HAPPY_MANAGERS | {"committee_member", "staff", "supervisor"}
 HAPPY_VIEWERS_PLACE = HAPPY_VIEWERS_ORG | {"assistant"}
+
+# The registry (D2): a household of 幸福社区 in the grid worker's grid; members of its branch.
+MEMBER_VIEWERS = OFFICERS | {"community_secretary", "committee_member", "staff", "supervisor"}
+PEOPLE_VIEWERS = MEMBER_VIEWERS | {"grid_worker", "assistant"}
+PEOPLE_MANAGERS = {"community_secretary", "committee_member", "staff", "grid_worker"}
+NOT_PEOPLE = {"outsider", "sysadmin"}
+NOT_MEMBERS = NOT_PEOPLE | {"grid_worker", "assistant"}
+
+
+def _people(key):
+    return lambda c: {"pk": registry_sample(c)[key].pk}
+
 
 # route name → (kwargs from the city fixture, {role: status})
 WEB = {
@@ -91,6 +104,25 @@ WEB = {
     "calendar": (None, ALL),
     "calendar_load": (None, only({"sysadmin"}, staff_only=False)),
     "audit": (None, only({"supervisor", "sysadmin"}, staff_only=False)),
+    "households": (None, only(PEOPLE_VIEWERS | {"outsider"})),
+    "household_create": (None, only(PEOPLE_MANAGERS)),  # the outsider's community has no building
+    "household_detail": (_people("household"), only(PEOPLE_VIEWERS, hidden=NOT_PEOPLE)),
+    "household_notes": (_people("household"), only(PEOPLE_MANAGERS, hidden=NOT_PEOPLE)),
+    "household_member_add": (_people("household"), only(PEOPLE_MANAGERS, hidden=NOT_PEOPLE)),
+    "difficulty_add": (_people("household"), only(PEOPLE_MANAGERS, hidden=NOT_PEOPLE)),
+    "difficulty_end": (
+        lambda c: {"pk": registry_sample(c)["household"].pk, "tag_pk": registry_sample(c)["tag"].pk},
+        only(PEOPLE_MANAGERS, hidden=NOT_PEOPLE),
+    ),
+    "residents": (None, only(PEOPLE_VIEWERS | {"outsider"})),
+    "resident_create": (None, only(PEOPLE_MANAGERS)),
+    "resident_detail": (_people("head"), only(PEOPLE_VIEWERS, hidden=NOT_PEOPLE)),
+    "resident_reveal": (_people("head"), only({"community_secretary", "staff"}, hidden=NOT_PEOPLE)),
+    "members": (None, only(MEMBER_VIEWERS | {"outsider"})),
+    "three_lists": (None, only(MEMBER_VIEWERS | {"outsider"})),
+    "member_create": (None, only({"community_secretary", "committee_member", "outsider"})),
+    "member_detail": (_people("member"), only(MEMBER_VIEWERS, hidden=NOT_MEMBERS)),
+    "member_edit": (_people("member"), only({"community_secretary", "committee_member"}, hidden=NOT_MEMBERS)),
 }
 
 

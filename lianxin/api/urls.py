@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import SimpleRouter
 
-from . import views
+from . import registry, views
 
 app_name = "api"
 
@@ -15,6 +15,9 @@ router.register("role-assignments", views.RoleAssignmentViewSet, basename="role-
 router.register("notifications", views.NotificationViewSet, basename="notification")
 router.register("todos", views.TodoViewSet, basename="todo")
 router.register("audit", views.AuditEntryViewSet, basename="audit")
+router.register("households", registry.HouseholdViewSet, basename="household")
+router.register("residents", registry.ResidentViewSet, basename="resident")
+router.register("members", registry.MemberViewSet, basename="member")
 
 v1 = [
     path("auth/token/", views.TokenObtainView.as_view(), name="token"),
