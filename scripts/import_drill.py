@@ -209,6 +209,17 @@ def main() -> int:
         code = process.wait()
         time.sleep(0.2)  # let PostgreSQL notice the dead client and roll its transaction back
         after = snapshot(job.pk)
+        # The kill may land after the commit but before the process exits: then every row must be
+        # there (all of them, never some), and the trial counts as finished.
+        if not finished and after["job"] == "committed":
+            rows = job.report["rows"]
+            whole = after["members"] == before["members"] + rows and after["integrity"] == "ok"
+            failures += not whole
+            print(
+                f"trial {trial:2d}: SIGKILL at {delay:.2f}s landed after the commit: "
+                f"members {before['members']}→{after['members']} ({'all rows' if whole else 'PARTIAL'})"
+            )
+            finished = True
         if finished:
             completed += 1
             print(f"trial {trial:2d}: finished before the kill at {delay:.2f}s (exit {code}); resetting")

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pypinyin import Style, lazy_pinyin
+from pypinyin import lazy_pinyin
 
 from lianxin.core import access, audit, crypto, idcard
 from lianxin.core.access import Action
@@ -51,9 +51,9 @@ MEMBER_FIELDS = [
 
 def pinyin_keys(name: str) -> tuple[str, str]:
     """Full pinyin and initials of a Chinese name: 张三 → ("zhangsan", "zs")."""
-    syllables = [s.lower() for s in lazy_pinyin(name, errors="default") if s.strip()]
-    initials = [s.lower() for s in lazy_pinyin(name, style=Style.FIRST_LETTER, errors="default") if s.strip()]
-    return "".join(syllables)[:200], "".join(initials)[:30]
+    # One conversion: a syllable's first letter is its initial (zhang → z), as Style.FIRST_LETTER gives.
+    syllables = [s.lower().replace(" ", "") for s in lazy_pinyin(name, errors="default") if s.strip()]
+    return "".join(syllables)[:200], "".join(s[0] for s in syllables)[:30]
 
 
 def id_lookup_hash(number: str) -> str:
