@@ -5,5 +5,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("lianxin.api.urls")),
     path("people/", include("lianxin.registry.urls")),
+    path("people/", include("lianxin.imports.urls")),
     path("", include("lianxin.web.urls")),
 ]

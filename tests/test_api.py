@@ -20,7 +20,9 @@ from lianxin.places import services as place_services
 from lianxin.places.models import OrgRating, PartyOrganization, Place, PlaceKind
 
 from .conftest import PASSWORD, PERSONA_NAMES
+from .test_import_pages import import_sample
 from .test_registry_pages import WANG, registry_sample
+from .test_transfer_pages import transfer_sample
 
 PERSONAS = PERSONA_NAMES
 ANONYMOUS = "anonymous"
@@ -37,6 +39,9 @@ MEMBER_VIEWERS = OFFICERS | {"community_secretary", "committee_member", "staff",
 PEOPLE_VIEWERS = MEMBER_VIEWERS | {"grid_worker", "assistant"}
 PEOPLE_MANAGERS = {"community_secretary", "committee_member", "staff", "grid_worker"}
 MEMBER_MANAGERS = {"community_secretary", "committee_member"}
+TRANSFER_VIEWERS = MEMBER_VIEWERS | {"outsider"}
+TRANSFER_SENDERS = OFFICERS | {"community_secretary"}
+IMPORTERS = {"community_secretary", "committee_member", "staff", "outsider"}
 
 
 def v1(name, *args):
@@ -61,6 +66,7 @@ def world(city, personas):
         "message": message,
         "assignment": assignment,
         "people": registry_sample(city),
+        "transfer": transfer_sample(city),  # 孙六, requested from 幸福社区 to 团结社区 (the outsider's)
     }
 
 
@@ -317,6 +323,81 @@ MATRIX = [
         lambda w: {"mobile_contact": "13800000000"},
         expect(MEMBER_MANAGERS, 200, {p: 404 for p in EVERYONE - MEMBER_VIEWERS}),
     ),
+    ("import-list", "get", lambda w: v1("import-list"), None, expect(IMPORTERS, 200)),
+    (
+        "import-detail",
+        "get",
+        lambda w: v1("import-detail", import_sample(w["city"]).pk),
+        None,
+        expect({"community_secretary"}, 200, {p: 404 for p in IMPORTERS - {"community_secretary"}}),
+    ),
+    (
+        "import-create",
+        "post",
+        lambda w: v1("import-list"),
+        lambda w: {"kind": "members"},  # no file: importers get 400; uploads are in test_import_pages
+        expect(IMPORTERS, 400),
+    ),
+    (
+        "import-commit",
+        "post",
+        lambda w: v1("import-commit", import_sample(w["city"]).pk),
+        lambda w: {},
+        expect({"community_secretary"}, 200, {p: 404 for p in IMPORTERS - {"community_secretary"}}),
+    ),
+    (
+        "import-template",
+        "get",
+        lambda w: v1("import-template") + "?kind=households",
+        None,
+        expect(IMPORTERS, 200),
+    ),
+    # Membership transfers: both sides see the transfer; each move is checked by its service.
+    ("transfer-list", "get", lambda w: v1("transfer-list"), None, expect(TRANSFER_VIEWERS, 200)),
+    (
+        "transfer-detail",
+        "get",
+        lambda w: v1("transfer-detail", w["transfer"].pk),
+        None,
+        expect(TRANSFER_VIEWERS, 200, default=404),
+    ),
+    (
+        "transfer-create",
+        "post",
+        lambda w: v1("transfer-list"),
+        lambda w: {"member": w["people"]["member"].pk, "to_organization": w["city"].unity_committee.pk},
+        # The outsider handles transfers, but not of 幸福社区's members.
+        expect(TRANSFER_SENDERS, 201, {"outsider": 400}),
+    ),
+    (
+        "transfer-approve",
+        "post",
+        lambda w: v1("transfer-approve", w["transfer"].pk),
+        None,
+        expect(TRANSFER_SENDERS, 200, {p: 404 for p in EVERYONE - TRANSFER_VIEWERS}),
+    ),
+    (
+        "transfer-accept",
+        "post",
+        lambda w: v1("transfer-accept", w["transfer"].pk),
+        None,
+        # The receiving side may accept, but not before the sending side approved: 400.
+        expect({"outsider", "district_officer"}, 400, {p: 404 for p in EVERYONE - TRANSFER_VIEWERS}),
+    ),
+    (
+        "transfer-reject",
+        "post",
+        lambda w: v1("transfer-reject", w["transfer"].pk),
+        lambda w: {"reason": "材料不全"},
+        expect(TRANSFER_SENDERS | {"outsider"}, 200, {p: 404 for p in EVERYONE - TRANSFER_VIEWERS}),
+    ),
+    (
+        "transfer-cancel",
+        "post",
+        lambda w: v1("transfer-cancel", w["transfer"].pk),
+        lambda w: {"reason": "本人放弃"},
+        expect({"community_secretary"}, 200, {p: 404 for p in EVERYONE - TRANSFER_VIEWERS}),
+    ),
     ("schema", "get", lambda w: v1("schema"), None, expect(EVERYONE, 200)),
     ("docs", "get", lambda w: v1("docs"), None, expect(EVERYONE, 200)),
     ("redoc", "get", lambda w: v1("redoc"), None, expect(EVERYONE, 200)),
@@ -381,6 +462,16 @@ def test_matrix_covers_every_api_route():
         "docs",
         "redoc",
         "token",
+        "transfer-list",
+        "transfer-detail",
+        "transfer-approve",
+        "transfer-accept",
+        "transfer-reject",
+        "transfer-cancel",
+        "import-list",
+        "import-detail",
+        "import-commit",
+        "import-template",
     }
     api = get_resolver().namespace_dict["api"][1]
     routes = {name for name in api.reverse_dict if isinstance(name, str)}

@@ -9,7 +9,9 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from .conftest import PASSWORD, PERSONA_NAMES
+from .test_import_pages import import_sample
 from .test_registry_pages import registry_sample
+from .test_transfer_pages import special_care_sample, transfer_sample
 
 ROLES = [*PERSONA_NAMES, "anonymous"]
 ALL = {role: 200 for role in ROLES} | {"anonymous": 302}
@@ -50,6 +52,9 @@ PEOPLE_VIEWERS = MEMBER_VIEWERS | {"grid_worker", "assistant"}
 PEOPLE_MANAGERS = {"community_secretary", "committee_member", "staff", "grid_worker"}
 NOT_PEOPLE = {"outsider", "sysadmin"}
 NOT_MEMBERS = NOT_PEOPLE | {"grid_worker", "assistant"}
+IMPORTERS = {"community_secretary", "committee_member", "staff", "outsider"}
+# Writes (and exports, which are audited) answer only POST: a GET is 405 once past the staff check.
+POST_ONLY = NOT_ALLOWED | {"anonymous": 302, "party_member": 403, "resident": 403}
 
 
 def _people(key):
@@ -123,6 +128,41 @@ WEB = {
     "member_create": (None, only({"community_secretary", "committee_member", "outsider"})),
     "member_detail": (_people("member"), only(MEMBER_VIEWERS, hidden=NOT_MEMBERS)),
     "member_edit": (_people("member"), only({"community_secretary", "committee_member"}, hidden=NOT_MEMBERS)),
+    # Membership transfers: both sides see a transfer (幸福 sends, 团结 = the outsider receives).
+    "transfers": (None, only(MEMBER_VIEWERS | {"outsider"})),
+    "transfer_detail": (
+        lambda c: {"pk": transfer_sample(c).pk},
+        only(MEMBER_VIEWERS | {"outsider"}, hidden=NOT_MEMBERS - {"outsider"}),
+    ),
+    "transfer_request": (_people("member"), only(OFFICERS | {"community_secretary"}, hidden=NOT_MEMBERS)),
+    "transfer_reject": (
+        lambda c: {"pk": transfer_sample(c).pk},
+        only(OFFICERS | {"community_secretary", "outsider"}, hidden=NOT_MEMBERS - {"outsider"}),
+    ),
+    **{
+        name: (lambda c: {"pk": 1}, NOT_ALLOWED | {"anonymous": 302, "party_member": 403, "resident": 403})
+        for name in ("transfer_approve", "transfer_accept", "transfer_cancel", "special_care_assignment_end")
+    },
+    # Special care: nobody here holds an assignment, so the list is empty and every record is 404.
+    "special_care": (None, STAFF_AREA),
+    "special_care_create": (None, only({"community_secretary", "outsider"})),
+    "special_care_assignments": (None, only({"community_secretary", "outsider"})),
+    **{
+        name: (lambda c: {"pk": special_care_sample(c).pk}, only(set(), forbidden=404))
+        for name in ("special_care_detail", "special_care_reveal", "special_care_end")
+    },
+    # Imports and exports (D2): importers only; a job is its uploader's (the secretary's) alone.
+    "imports": (None, only(IMPORTERS)),
+    "import_upload": (None, only(IMPORTERS)),
+    "import_template": (lambda c: {"kind": "members"}, only(IMPORTERS)),
+    "import_detail": (
+        lambda c: {"pk": import_sample(c).pk},
+        only({"community_secretary"}, hidden=IMPORTERS - {"community_secretary"}),
+    ),
+    "import_commit": (lambda c: {"pk": import_sample(c).pk}, POST_ONLY),
+    "export_households": (None, POST_ONLY),
+    "export_residents": (None, POST_ONLY),
+    "export_members": (None, POST_ONLY),
 }
 
 

@@ -3,7 +3,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import SimpleRouter
 
-from . import registry, views
+from . import imports, registry, transfers, views
 
 app_name = "api"
 
@@ -18,6 +18,8 @@ router.register("audit", views.AuditEntryViewSet, basename="audit")
 router.register("households", registry.HouseholdViewSet, basename="household")
 router.register("residents", registry.ResidentViewSet, basename="resident")
 router.register("members", registry.MemberViewSet, basename="member")
+router.register("transfers", transfers.TransferViewSet, basename="transfer")
+router.register("imports", imports.ImportViewSet, basename="import")
 
 v1 = [
     path("auth/token/", views.TokenObtainView.as_view(), name="token"),

@@ -111,6 +111,7 @@ def households(request):
             "difficulty": difficulty,
             "difficulties": Difficulty.choices,
             "can_create": access.can(request.user, Action.MANAGE_PEOPLE),
+            "can_export": access.can(request.user, Action.EXPORT_PEOPLE),
         },
     )
 
@@ -227,6 +228,7 @@ def residents(request):
             "query": _query_without_page(request),
             "page": _page(request, qs),
             "can_create": access.can(request.user, Action.MANAGE_PEOPLE),
+            "can_export": access.can(request.user, Action.EXPORT_PEOPLE),
         },
     )
 
@@ -323,6 +325,7 @@ def members(request):
             "kinds": MemberKind.choices,
             "organization": organization,
             "can_create": access.can(request.user, Action.MANAGE_MEMBERS),
+            "can_export": access.can(request.user, Action.EXPORT_PEOPLE),
         },
     )
 

@@ -23,6 +23,10 @@ SECTIONS = [
     ("households", _("Household registry"), Action.VIEW_PEOPLE),
     ("residents", _("Residents"), Action.VIEW_PEOPLE),
     ("members", _("Party members"), Action.VIEW_MEMBERS),
+    # Every holder of MANAGE_TRANSFERS also holds VIEW_MEMBERS.
+    ("transfers", _("Membership transfers"), Action.VIEW_MEMBERS),
+    ("special_care", _("Special care"), "special_care"),
+    ("imports", _("Imports"), Action.IMPORT_PEOPLE),
     ("todos", _("My to-dos"), None),
     ("inbox", _("Messages"), None),
     ("calendar", _("Working-day calendar"), None),
@@ -33,7 +37,13 @@ SECTIONS = [
 def navigation_for(user, path: str) -> list[NavItem]:
     items = []
     for name, label, action in SECTIONS:
-        if action is not None and not access.can(user, action):
+        if action == "special_care":
+            # Need-to-know: shown to holders of an active assignment and to those who grant them.
+            from lianxin.registry.transfer_views import special_care_open_to
+
+            if not special_care_open_to(user):
+                continue
+        elif action is not None and not access.can(user, action):
             continue
         url = reverse(name)
         active = path == url if name == "home" else path.startswith(url)
