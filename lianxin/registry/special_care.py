@@ -31,6 +31,16 @@ from .models import Resident, SpecialCareAssignment, SpecialCareGroup, SpecialCa
 # --- the need-to-know chokepoint ------------------------------------------------------------------
 
 
+def has_assignment(actor) -> bool:
+    """Does ``actor`` hold any active special-care assignment? Says nothing about records or their number."""
+    return bool(_active_assignments(actor))
+
+
+def open_to(actor) -> bool:
+    """Does ``actor`` have business with the special care pages: an assignment, or granting them?"""
+    return has_assignment(actor) or access.can(actor, Action.MANAGE_SPECIAL_CARE)
+
+
 def _active_assignments(actor) -> list[tuple[str, str, int | None]]:
     """(group, place path, record id) of the actor's active assignments where they may still view people."""
     if not actor or not getattr(actor, "is_authenticated", False) or not actor.is_active:

@@ -179,14 +179,6 @@ def transfer_reject(request, pk):
 # --- special care -------------------------------------------------------------------------------
 
 
-def special_care_open_to(user) -> bool:
-    """Does ``user`` have any business with special care pages (an active assignment, or granting them)?
-
-    Reads only the user's own assignments: it says nothing about records or their number.
-    """
-    return bool(special_care._active_assignments(user)) or access.can(user, Action.MANAGE_SPECIAL_CARE)
-
-
 def _group(request) -> str:
     group = request.GET.get("group", "")
     return group if group in SpecialCareGroup.values else ""
@@ -196,7 +188,7 @@ def _group(request) -> str:
 def special_care_list(request):
     group = _group(request)
     records = []
-    if special_care._active_assignments(request.user):
+    if special_care.has_assignment(request.user):
         records = special_care.special_care_list(
             actor=request.user,
             purpose=_("Special care list page"),
@@ -210,7 +202,7 @@ def special_care_list(request):
             "records": records,
             "group": group,
             "groups": SpecialCareGroup.choices,
-            "can_create": special_care_open_to(request.user),
+            "can_create": special_care.open_to(request.user),
             "can_assign": access.can(request.user, Action.MANAGE_SPECIAL_CARE),
         },
     )
@@ -251,7 +243,7 @@ def special_care_reveal(request, pk):
 
 @staff_required
 def special_care_create(request):
-    if not special_care_open_to(request.user):
+    if not special_care.open_to(request.user):
         raise PermissionDenied
     resident = None
     if request.GET.get("resident"):

@@ -39,9 +39,9 @@ def navigation_for(user, path: str) -> list[NavItem]:
     for name, label, action in SECTIONS:
         if action == "special_care":
             # Need-to-know: shown to holders of an active assignment and to those who grant them.
-            from lianxin.registry.transfer_views import special_care_open_to
+            from lianxin.registry import special_care
 
-            if not special_care_open_to(user):
+            if not special_care.open_to(user):
                 continue
         elif action is not None and not access.can(user, action):
             continue
