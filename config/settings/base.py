@@ -155,6 +155,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "kind" or "status": give each choice set its own schema name.
+    "ENUM_NAME_OVERRIDES": {
+        "PlaceKindEnum": "lianxin.places.models.PlaceKind",
+        "OrgKindEnum": "lianxin.places.models.OrgKind",
+        "DifficultyKindEnum": "lianxin.registry.models.Difficulty",
+        "MemberKindEnum": "lianxin.registry.models.MemberKind",
+        "ImportKindEnum": "lianxin.imports.models.ImportKind",
+        "TodoStatusEnum": "lianxin.core.models.TodoStatus",
+        "MemberStatusEnum": "lianxin.registry.models.MemberStatus",
+        "TransferStatusEnum": "lianxin.registry.models.TransferStatus",
+        "ImportStatusEnum": "lianxin.imports.models.ImportStatus",
+    },
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
