@@ -46,6 +46,9 @@ INSTALLED_APPS = [
     "lianxin.places",
     "lianxin.registry",
     "lianxin.imports",
+    "lianxin.appeals",
+    "lianxin.visits",
+    "lianxin.branch",
     "lianxin.web",
     "lianxin.api",
 ]
