@@ -6,6 +6,10 @@ that need it (dates, datetimes, JSON) once per column and sends one parameterise
 through ``executemany``. Rows must already be valid: this is for the importer's commit path, after
 the same validation the services apply. Primary keys are not returned: callers look rows up by their
 natural unique key (e.g. a resident's ID-number hash).
+
+``insert_values`` goes one step further for the hottest path (170,000 rows): rows are plain tuples of
+the varying columns; every other column gets one value for all rows (``constants`` or the field's
+default), prepared once.
 """
 
 from django.db import connection, models
@@ -46,3 +50,76 @@ def insert_rows(model: type[models.Model], objs: list[models.Model], *, batch_si
                 rows.append(row)
             cursor.executemany(sql, rows)
     return len(objs)
+
+
+def _prepared(field, value):
+    adapt = _adapter(field)
+    return adapt(value) if adapt is not None and value is not None else value
+
+
+def insert_values(
+    model: type[models.Model],
+    rows,
+    *,
+    columns: list[str],
+    constants: dict | None = None,
+    batch_size: int = 5000,
+) -> int:
+    """INSERT ``rows`` (tuples aligned with ``columns``, attribute names) without model instances.
+
+    Every other concrete column takes ``constants[name]`` or the field's default, prepared once.
+    Returns the row count.
+    """
+    fields = {f.attname: f for f in model._meta.concrete_fields if not f.primary_key}
+    unknown = (set(columns) | set(constants or ())) - set(fields)
+    if unknown:
+        raise ValueError(f"{model.__name__} has no columns {sorted(unknown)}")
+    constants = constants or {}
+    fixed = [
+        (name, _prepared(f, constants[name] if name in constants else f.get_default()))
+        for name, f in fields.items()
+        if name not in columns
+    ]
+    names = [*columns, *(name for name, _value in fixed)]
+    tail = tuple(value for _name, value in fixed)
+    adapters = [(i, adapt) for i, name in enumerate(columns) if (adapt := _adapter(fields[name]))]
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(fields[n].column) for n in names)}) "
+        f"VALUES ({', '.join(['%s'] * len(names))})"
+    )
+    count = 0
+    with connection.cursor() as cursor:
+        batch = []
+        for row in rows:
+            if adapters:
+                row = list(row)
+                for i, adapt in adapters:
+                    if row[i] is not None:
+                        row[i] = adapt(row[i])
+            batch.append((*row, *tail))
+            if len(batch) >= batch_size:
+                cursor.executemany(sql, batch)
+                count += len(batch)
+                batch = []
+        if batch:
+            cursor.executemany(sql, batch)
+            count += len(batch)
+    return count
+
+
+def values_in(model: type[models.Model], key: str, keys: list, fields: list[str]) -> list[tuple]:
+    """``fields`` of the rows whose ``key`` is one of ``keys``, as tuples: one plain SELECT, without the
+    per-value preparation a QuerySet's ``__in`` lookup does (measurable with 2,000 keys a chunk)."""
+    if not keys:
+        return []
+    meta, quote = model._meta, connection.ops.quote_name
+    columns = ", ".join(quote(meta.get_field(f).column) for f in fields)
+    column = quote(meta.get_field(key).column)
+    if connection.vendor == "postgresql":
+        condition, params = f"{column} = ANY(%s)", [list(keys)]
+    else:
+        condition, params = f"{column} IN ({', '.join(['%s'] * len(keys))})", list(keys)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {condition}", params)
+        return cursor.fetchall()

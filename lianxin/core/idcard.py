@@ -9,6 +9,7 @@ redistricting and a number stays valid for life, so a stricter table would rejec
 """
 
 import datetime as dt
+import operator
 import random
 
 from django.core.exceptions import ValidationError
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 LENGTH = 18
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
+_ZERO_WEIGHT = ord("0") * sum(WEIGHTS)
 EARLIEST_BIRTH = dt.date(1900, 1, 1)
 
 # Province-level codes (GB/T 2260) that may open a number, including 71 Taiwan, 81 Hong Kong,
@@ -49,7 +51,10 @@ def normalize(text: str | None) -> str:
 
 def check_char(first17: str) -> str:
     """The ISO 7064 MOD 11-2 check character for the first 17 digits."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, WEIGHTS, strict=True))
+    if len(first17) != 17:
+        raise ValueError("17 digits expected")
+    # ASCII codes times weights, less the weighted '0's: one C-level pass instead of 17 int() calls.
+    total = sum(map(operator.mul, first17.encode(), WEIGHTS)) - _ZERO_WEIGHT
     return CHECK_CHARS[total % 11]
 
 

@@ -264,6 +264,10 @@ def _data_rows(stream, sheet: str) -> Iterator[tuple[int, list]]:
 
 def cell_text(value) -> str:
     """Text of a cell: NFKC, blanks collapsed and stripped; whole floats lose their ".0"."""
+    if type(value) is str:
+        if value.isascii():  # ASCII is already in NFKC: skip the normalisation (most cells)
+            return " ".join(value.split())
+        return " ".join(unicodedata.normalize("NFKC", value).split())
     if value is None:
         return ""
     if isinstance(value, bool):

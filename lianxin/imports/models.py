@@ -38,6 +38,9 @@ class ImportJob(models.Model):
     file_size = models.PositiveBigIntegerField(default=0)
     file_sha256 = models.CharField(max_length=64, db_index=True, blank=True)
     content = models.BinaryField(editable=False, blank=True)
+    # The clean dry run's validated rows (registry.spreadsheets.PreparedRows): the commit writes these
+    # instead of reading and validating the file again. Sealed with the field key; emptied on commit.
+    prepared = models.BinaryField(editable=False, blank=True, default=b"")
     report = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(_("uploaded at"), default=timezone.now)
     committed_at = models.DateTimeField(_("committed at"), null=True, blank=True)

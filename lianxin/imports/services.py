@@ -110,13 +110,23 @@ def _refused(kind: str, exc: sheets.SpreadsheetError) -> dict:
     }
 
 
+def _prepared_context(actor, job: ImportJob) -> str:
+    return f"import:{job.kind}:{job.file_sha256}:{actor.pk}"
+
+
 def _dry_run(actor, job: ImportJob, data: bytes, fmt: str) -> dict:
+    keep = None
     try:
-        report = registry_sheets.run_import(
-            actor=actor, kind=job.kind, data=data, fmt=fmt, write=False
-        ).as_dict()
+        if job.kind == ImportKind.MEMBERS:
+            keep = registry_sheets.PreparedRows(_prepared_context(actor, job))
+            result = registry_sheets.import_members(actor=actor, data=data, fmt=fmt, write=False, keep=keep)
+        else:
+            result = registry_sheets.run_import(actor=actor, kind=job.kind, data=data, fmt=fmt, write=False)
     except sheets.SpreadsheetError as exc:
         return _refused(job.kind, exc)
+    report = result.as_dict()
+    if keep is not None and result.ok:
+        job.prepared = keep.sealed()
     report["file_sha256"] = job.file_sha256
     earlier = (
         ImportJob.objects.filter(file_sha256=job.file_sha256, kind=job.kind, status=ImportStatus.COMMITTED)
@@ -147,14 +157,27 @@ def import_commit(*, actor, job: ImportJob) -> ImportJob:
                 if job.status == ImportStatus.COMMITTED:
                     return job
                 raise ValidationError(_("This import has problems; upload a corrected file."))
-            content = bytes(ImportJob.objects.values_list("content", flat=True).get(pk=job.pk))
-            report = registry_sheets.run_import(
-                actor=actor, kind=job.kind, data=content, fmt=job.file_format, write=True
-            )
+            prepared, dry_run = ImportJob.objects.values_list("prepared", "report").get(pk=job.pk)
+            report = None
+            if prepared:
+                # The rows the clean dry run validated, re-checked against the current data. A blob
+                # that fails its seal (altered in the database, or the key is gone) is ignored: the
+                # file is read and validated again instead, so nothing unchecked is ever written.
+                report = registry_sheets.commit_prepared_members(
+                    actor=actor,
+                    sealed=bytes(prepared),
+                    context=_prepared_context(actor, job),
+                    dry_run=dry_run,
+                )
+            if report is None:
+                content = ImportJob.objects.values_list("content", flat=True).get(pk=job.pk)
+                report = registry_sheets.run_import(
+                    actor=actor, kind=job.kind, data=bytes(content), fmt=job.file_format, write=True
+                )
             result = report.as_dict() | {"file_sha256": job.file_sha256, "already_imported_as": None}
             if not report.ok:
                 raise _Rollback(result)
-            ImportJob.objects.filter(pk=job.pk).update(report=result)
+            ImportJob.objects.filter(pk=job.pk).update(report=result, prepared=b"")
             audit.record(
                 actor=actor,
                 action="import.commit",
@@ -171,7 +194,7 @@ def import_commit(*, actor, job: ImportJob) -> ImportJob:
             )
     except _Rollback as exc:
         ImportJob.objects.filter(pk=job.pk, status=ImportStatus.READY).update(
-            status=ImportStatus.INVALID, report=exc.report
+            status=ImportStatus.INVALID, report=exc.report, prepared=b""
         )
     job.refresh_from_db()
     return job

@@ -9,9 +9,8 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from pypinyin import lazy_pinyin
 
-from lianxin.core import access, audit, crypto, idcard
+from lianxin.core import access, audit, crypto, idcard, pinyin
 from lianxin.core.access import Action
 from lianxin.places.models import PartyOrganization, Place, PlaceKind
 
@@ -51,9 +50,7 @@ MEMBER_FIELDS = [
 
 def pinyin_keys(name: str) -> tuple[str, str]:
     """Full pinyin and initials of a Chinese name: 张三 → ("zhangsan", "zs")."""
-    # One conversion: a syllable's first letter is its initial (zhang → z), as Style.FIRST_LETTER gives.
-    syllables = [s.lower().replace(" ", "") for s in lazy_pinyin(name, errors="default") if s.strip()]
-    return "".join(syllables)[:200], "".join(s[0] for s in syllables)[:30]
+    return pinyin.keys(name)
 
 
 def id_lookup_hash(number: str) -> str:

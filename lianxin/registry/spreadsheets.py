@@ -34,9 +34,11 @@ write masked ID numbers only, every cell as text.
 
 import datetime as dt
 import hashlib
+import zlib
 from dataclasses import dataclass, field
 
-from django.core.exceptions import ValidationError
+from cryptography.exceptions import InvalidTag
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -301,7 +303,7 @@ class _Row:
         except ValidationError as exc:
             self.error(key, exc.error_list[0].code or "id_number", exc.messages[0])
             return None
-        return number, services.id_lookup_hash(number)
+        return number, crypto.lookup_hash(number)  # validate() normalised it: services.id_lookup_hash
 
     def phone(self, key="phone") -> str:
         try:
@@ -378,22 +380,54 @@ MEMBER_UPDATE_FIELDS = [
 ]
 
 
-def import_members(*, actor, data: bytes, fmt: str, write: bool) -> Report:
-    """Validate (and with ``write``, write) a members file. The caller owns the transaction."""
-    report = Report(kind="members")
-    rows, table_columns = _open(report, data, fmt, MEMBER_COLUMNS, MEMBER_REQUIRED)
-    if rows is None:
-        return report
-    orgs = _by_name(
+def _member_organizations(actor) -> list[PartyOrganization]:
+    """Organizations the actor may import members into."""
+    return [
         org
         for org in access.restrict(
             PartyOrganization.objects.filter(dissolved_on__isnull=True), actor, Action.MANAGE_MEMBERS
         )
         if access.can(actor, Action.IMPORT_PEOPLE, org.place_path)
-    )
-    seen: dict[bytes, int] = {}
+    ]
+
+
+def import_members(
+    *, actor, data: bytes, fmt: str, write: bool, keep: "PreparedRows | None" = None
+) -> Report:
+    """Validate (and with ``write``, write) a members file. The caller owns the transaction.
+
+    With ``keep`` (a dry run), every valid row is also handed to it, so that the commit can use
+    ``commit_prepared_members`` instead of reading and validating the file a second time.
+    """
+    report = Report(kind="members")
+    rows, table_columns = _open(report, data, fmt, MEMBER_COLUMNS, MEMBER_REQUIRED)
+    if rows is None:
+        return report
+    valid = _valid_member_rows(actor, report, rows, table_columns)
+    if keep is not None:
+        valid = keep.tee(valid)
+    _apply_members(actor, report, valid, write=write)
+    return report
+
+
+def _apply_members(actor, report: Report, rows, *, write: bool) -> None:
     pinyin_of = _Pinyin()
     batch: list[_MemberRow] = []
+    for member_row in rows:
+        batch.append(member_row)
+        if len(batch) >= CHUNK:
+            _member_chunk(actor, report, batch, write=write, pinyin_of=pinyin_of)
+            batch = []
+    if batch:
+        _member_chunk(actor, report, batch, write=write, pinyin_of=pinyin_of)
+
+
+def _valid_member_rows(actor, report: Report, rows, table_columns):
+    """Every data row checked cell by cell (problems go to the report); yields the valid ones."""
+    orgs = _by_name(_member_organizations(actor))
+    # A file names a handful of organizations thousands of times: look each spelling up once.
+    org_lookup: dict[str, list] = {}
+    seen: dict[bytes, int] = {}
     for number, cells in rows:
         report.rows += 1
         row = _Row(report, table_columns, number, cells)
@@ -402,7 +436,9 @@ def import_members(*, actor, data: bytes, fmt: str, write: bool) -> Report:
         org_name = row.text("organization", required=True)
         organization = None
         if org_name:
-            found = orgs.get(sheets.normalize_header(org_name), [])
+            found = org_lookup.get(org_name)
+            if found is None:
+                found = org_lookup[org_name] = orgs.get(sheets.normalize_header(org_name), [])
             if len(found) == 1:
                 organization = found[0]
             elif not found:
@@ -449,40 +485,146 @@ def import_members(*, actor, data: bytes, fmt: str, write: bool) -> Report:
             identity = None
         if row.errors or identity is None:
             continue
-        batch.append(
-            _MemberRow(
-                number,
-                name,
-                identity[0],
-                identity[1],
-                organization,
-                kind,
-                joined_on,
-                probation_ends_on,
-                mobile_destination,
-                mobile_contact,
-                receiving,
-            )
+        yield _MemberRow(
+            number,
+            name,
+            identity[0],
+            identity[1],
+            organization,
+            kind,
+            joined_on,
+            probation_ends_on,
+            mobile_destination,
+            mobile_contact,
+            receiving,
         )
-        if len(batch) >= CHUNK:
-            _member_chunk(actor, report, batch, write=write, pinyin_of=pinyin_of)
-            batch = []
-    if batch:
-        _member_chunk(actor, report, batch, write=write, pinyin_of=pinyin_of)
+
+
+class PreparedRows:
+    """The dry run's valid member rows, kept for the commit.
+
+    One line per row (tab-separated; cell text never holds tabs or line breaks: ``cell_text``
+    collapses blanks), compressed as it streams and sealed with the current field key
+    (``crypto.seal``: the ID numbers are in it, and a changed byte fails the commit instead of
+    writing something the dry run never checked). ``context`` binds it to its file.
+    """
+
+    def __init__(self, context: str):
+        self.context = context
+        self._zip = zlib.compressobj(6)
+        self._parts: list[bytes] = []
+        self._lines: list[str] = []
+        self.count = 0
+
+    def tee(self, rows):
+        for m in rows:
+            fields = (
+                str(m.number),
+                m.name,
+                m.id_number,
+                m.hash,
+                str(m.organization.pk),
+                m.kind,
+                m.joined_on.isoformat(),
+                m.probation_ends_on.isoformat() if m.probation_ends_on else "",
+                m.mobile_destination,
+                m.mobile_contact,
+                m.receiving_organization_name,
+            )
+            self._lines.append("\t".join(f.replace("\t", " ").replace("\n", " ") for f in fields))
+            if len(self._lines) >= CHUNK:
+                self._flush()
+            yield m
+
+    def _flush(self) -> None:
+        if self._lines:
+            self._parts.append(self._zip.compress(("\n".join(self._lines) + "\n").encode()))
+            self.count += len(self._lines)
+            self._lines = []
+
+    def sealed(self) -> bytes:
+        self._flush()
+        self._parts.append(self._zip.flush())
+        return crypto.seal(b"".join(self._parts), self.context)
+
+
+def _prepared_member_rows(actor, report: Report, data: bytes):
+    """The rows of an unsealed PreparedRows payload, their organizations looked up again in scope."""
+    orgs = {org.pk: org for org in _member_organizations(actor)}
+    unzip = zlib.decompressobj()
+    pending = b""
+    for block in _blocks(unzip, data):
+        lines = (pending + block).split(b"\n")
+        pending = lines.pop()
+        for line in lines:
+            f = line.decode().split("\t")
+            report.rows += 1
+            organization = orgs.get(int(f[4]))
+            if organization is None:
+                report.problem(
+                    int(f[0]),
+                    "organization",
+                    "unknown_organization",
+                    _("This party organization is no longer in your area or has been dissolved."),
+                )
+                continue
+            yield _MemberRow(
+                int(f[0]),
+                f[1],
+                f[2],
+                f[3],
+                organization,
+                f[5],
+                dt.date.fromisoformat(f[6]),
+                dt.date.fromisoformat(f[7]) if f[7] else None,
+                f[8],
+                f[9],
+                f[10],
+            )
+
+
+def _blocks(unzip, data: bytes, size: int = 1 << 20):
+    for start in range(0, len(data), size):
+        yield unzip.decompress(data[start : start + size])
+    yield unzip.flush()
+
+
+def commit_prepared_members(*, actor, sealed: bytes, context: str, dry_run: dict) -> Report | None:
+    """Write the rows a clean dry run kept (``PreparedRows``), re-checking everything that depends on
+    the database and the actor's current scope. The caller owns the transaction.
+
+    None, before anything is written, when the payload fails its seal (altered, or its key is gone):
+    the caller then reads and validates the file again, so nothing unchecked is ever written.
+    """
+    try:
+        data = crypto.unseal(sealed, context)
+    except (InvalidTag, ImproperlyConfigured):
+        return None
+    report = Report(kind="members", sheet=dry_run.get("sheet", ""), header_row=dry_run.get("header_row"))
+    report.labels = {key: labels[0] for key, labels in MEMBER_COLUMNS.items()}
+    _apply_members(actor, report, _prepared_member_rows(actor, report, data), write=True)
     return report
 
 
 def _member_chunk(actor, report: Report, batch: list[_MemberRow], *, write: bool, pinyin_of: _Pinyin) -> None:
-    existing = {
-        r.id_number_hash: r
-        for r in Resident.objects.filter(id_number_hash__in=[m.hash for m in batch]).only(
-            "id", "name", "id_number_hash", "id_number_masked", "place_path", "place_id"
-        )
-    }
-    memberships = {
-        m.resident_id: m
-        for m in PartyMember.objects.filter(resident_id__in=[r.pk for r in existing.values()])
-    }
+    # Most rows of a large import are new people: one plain query tells which are not.
+    found = [
+        h for (h,) in bulk.values_in(Resident, "id_number_hash", [m.hash for m in batch], ["id_number_hash"])
+    ]
+    existing = {}
+    if found:
+        existing = {
+            r.id_number_hash: r
+            for r in Resident.objects.filter(id_number_hash__in=found).only(
+                "id", "name", "id_number_hash", "id_number_masked", "place_path", "place_id"
+            )
+        }
+    memberships = {}
+    if existing:
+        memberships = {
+            m.resident_id: m
+            for m in PartyMember.objects.filter(resident_id__in=[r.pk for r in existing.values()])
+        }
     new_residents, new_members, changed_residents, changed_members = [], [], [], []
     now = timezone.now()
     for m in batch:
@@ -524,23 +666,20 @@ def _member_chunk(actor, report: Report, batch: list[_MemberRow], *, write: bool
             if write:
                 pinyin, initials = pinyin_of[m.name]
                 new_residents.append(
-                    Resident(
-                        place_id=m.organization.place_id,
-                        place_path=m.organization.place_path,
-                        relationship=Relationship.OTHER,
-                        name=m.name,
-                        name_pinyin=pinyin,
-                        name_initials=initials,
-                        id_number_enc=crypto.encrypt(m.id_number),
-                        id_number_hash=m.hash,
-                        id_number_masked=idcard.mask(m.id_number),
-                        birth_date=idcard.birth_date(m.id_number),
-                        sex=idcard.sex(m.id_number),
-                        created_at=now,
-                        updated_at=now,
+                    (
+                        m.organization.place_id,
+                        m.organization.place_path,
+                        m.name,
+                        pinyin,
+                        initials,
+                        crypto.encrypt(m.id_number),
+                        m.hash,
+                        idcard.mask(m.id_number),
+                        idcard.birth_date(m.id_number),
+                        idcard.sex(m.id_number),
                     )
                 )
-                new_members.append(_new_member(m, now))
+                new_members.append(_member_values(m, None))
             continue
         if resident.name != m.name:
             fields.append("name")
@@ -553,9 +692,7 @@ def _member_chunk(actor, report: Report, batch: list[_MemberRow], *, write: bool
             fields.append("membership")
             report.count("members_created")
             if write:
-                new_member = _new_member(m, now)
-                new_member.resident_id = resident.pk
-                new_members.append(new_member)
+                new_members.append(_member_values(m, resident.pk))
         else:
             member_fields = [f for f in MEMBER_UPDATE_FIELDS if getattr(member, f) != getattr(m, f)]
             if member_fields:
@@ -573,20 +710,27 @@ def _member_chunk(actor, report: Report, batch: list[_MemberRow], *, write: bool
             report.count("unchanged")
     if not write or report.problem_count:
         return
+    stamps = {"created_at": now, "updated_at": now}
     if new_residents:
-        bulk.insert_rows(Resident, new_residents)
+        bulk.insert_values(
+            Resident,
+            new_residents,
+            columns=NEW_RESIDENT_COLUMNS,
+            constants=stamps | {"relationship": Relationship.OTHER},
+        )
         # New members follow their new residents in order; find the residents' keys by ID hash.
         pks = dict(
-            Resident.objects.filter(id_number_hash__in=[r.id_number_hash for r in new_residents]).values_list(
-                "id_number_hash", "pk"
+            bulk.values_in(
+                Resident, "id_number_hash", [r[6] for r in new_residents], ["id_number_hash", "id"]
             )
         )
         created = iter(new_residents)
-        for member in new_members:
-            if member.resident_id is None:
-                member.resident_id = pks[next(created).id_number_hash]
+        new_members = [
+            (pks[next(created)[6]], *rest) if resident_id is None else (resident_id, *rest)
+            for resident_id, *rest in new_members
+        ]
     if new_members:
-        bulk.insert_rows(PartyMember, new_members)
+        bulk.insert_values(PartyMember, new_members, columns=NEW_MEMBER_COLUMNS, constants=stamps)
     if changed_residents:
         Resident.objects.bulk_update(
             changed_residents, ["name", "name_pinyin", "name_initials", "updated_at"]
@@ -595,20 +739,46 @@ def _member_chunk(actor, report: Report, batch: list[_MemberRow], *, write: bool
         PartyMember.objects.bulk_update(changed_members, [*MEMBER_UPDATE_FIELDS, "updated_at"])
 
 
-def _new_member(m: _MemberRow, now) -> PartyMember:
-    return PartyMember(
-        resident_id=None,
-        organization_id=m.organization.pk,
-        place_id=m.organization.place_id,
-        place_path=m.organization.place_path,
-        kind=m.kind,
-        joined_on=m.joined_on,
-        probation_ends_on=m.probation_ends_on,
-        mobile_destination=m.mobile_destination,
-        mobile_contact=m.mobile_contact,
-        receiving_organization_name=m.receiving_organization_name,
-        created_at=now,
-        updated_at=now,
+NEW_RESIDENT_COLUMNS = [
+    "place_id",
+    "place_path",
+    "name",
+    "name_pinyin",
+    "name_initials",
+    "id_number_enc",
+    "id_number_hash",
+    "id_number_masked",
+    "birth_date",
+    "sex",
+]
+NEW_MEMBER_COLUMNS = [
+    "resident_id",
+    "organization_id",
+    "place_id",
+    "place_path",
+    "kind",
+    "joined_on",
+    "probation_ends_on",
+    "mobile_destination",
+    "mobile_contact",
+    "receiving_organization_name",
+]
+
+
+def _member_values(m: _MemberRow, resident_id: int | None) -> tuple:
+    """A new membership's NEW_MEMBER_COLUMNS (resident_id None: the resident is new too)."""
+    org = m.organization
+    return (
+        resident_id,
+        org.pk,
+        org.place_id,
+        org.place_path,
+        m.kind,
+        m.joined_on,
+        m.probation_ends_on,
+        m.mobile_destination,
+        m.mobile_contact,
+        m.receiving_organization_name,
     )
 
 
