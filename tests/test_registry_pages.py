@@ -197,6 +197,26 @@ def test_a_search_by_id_number_goes_straight_to_the_person(client, sample, unity
     assert "430***********" + ZHAO[-4:] in text(foreign) and "赵六" not in text(foreign)
 
 
+def test_search_forms_post_so_an_id_number_never_travels_in_a_url(client, sample, unity, personas):
+    login(client, personas, "community_secretary")
+
+    forms = [text(client.get(reverse(name))) for name in ("households", "residents", "members")]
+    own = client.post(reverse("residents"), {"q": f" {ZHANG.lower()} "})
+    household = client.post(reverse("households"), {"q": LI, "difficulty": ""})
+    foreign = client.post(reverse("residents"), {"q": ZHAO}, follow=True)
+    by_name = client.post(reverse("households"), {"q": " 张三 ", "difficulty": "elderly"})
+
+    for body in forms:
+        assert '<form method="post" class="filters" role="search">' in body
+    assert own.status_code == 302 and own.url == reverse("resident_detail", args=[sample["head"].pk])
+    assert household.url == reverse("household_detail", args=[sample["household"].pk])
+    assert foreign.redirect_chain == [(reverse("residents"), 302)]
+    assert "430***********" + ZHAO[-4:] in text(foreign) and "赵六" not in text(foreign)
+    assert by_name.url == reverse("households") + "?q=%E5%BC%A0%E4%B8%89&difficulty=elderly"
+    for response in (own, household, by_name):
+        assert ZHANG not in response.url and ZHANG.lower() not in response.url and LI not in response.url
+
+
 def test_grid_worker_may_not_reveal(client, sample, personas):
     login(client, personas, "grid_worker")
     url = reverse("resident_reveal", args=[sample["head"].pk])

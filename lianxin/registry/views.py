@@ -5,6 +5,8 @@ writes go through lianxin.registry.services. ID numbers are shown masked everywh
 value appears only on the answer to an audited reveal, and is never cached.
 """
 
+from urllib.parse import urlencode
+
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -57,6 +59,26 @@ def _go_to_match(request, queryset, detail: str, listing: str):
     return redirect(reverse(listing) + (f"?{rest}" if rest else ""))
 
 
+def _posted_search(request, *, listing: str, detail: str, search):
+    """The search forms post, and are answered with a redirect: an ID number must never travel in a
+    URL (browser history, proxies and server logs keep URLs). A whole, valid ID number goes straight
+    to the person (``search(number)`` finds them in scope); any other text to the list with ?q=."""
+    params = request.POST.copy()
+    params.pop("csrfmiddlewaretoken", None)
+    number = idcard.normalize(params.get("q", ""))
+    if len(number) == idcard.LENGTH and idcard.is_valid(number):
+        params.pop("q")
+        match = search(number).first()
+        if match is not None:
+            return redirect(detail, pk=match.pk)
+        messages.info(
+            request, _("No one with the ID number %(number)s in your area.") % {"number": idcard.mask(number)}
+        )
+    params = {key: value.strip() for key, value in params.items() if value.strip()}
+    rest = urlencode(params)
+    return redirect(reverse(listing) + (f"?{rest}" if rest else ""))
+
+
 def _buildings_for_user(user):
     """Buildings where ``user`` may register people, for a choice list."""
     buildings = access.restrict(
@@ -92,6 +114,13 @@ def _get_member_for_user(user, pk, action=Action.VIEW_MEMBERS):
 @staff_required
 def households(request):
     access.require(request.user, Action.VIEW_PEOPLE)
+    if request.method == "POST":
+        return _posted_search(
+            request,
+            listing="households",
+            detail="household_detail",
+            search=lambda number: selectors.household_list(actor=request.user, q=number),
+        )
     q = request.GET.get("q", "").strip()
     difficulty = request.GET.get("difficulty", "")
     if difficulty not in Difficulty.values:
@@ -216,6 +245,13 @@ def difficulty_end(request, pk, tag_pk):
 @staff_required
 def residents(request):
     access.require(request.user, Action.VIEW_PEOPLE)
+    if request.method == "POST":
+        return _posted_search(
+            request,
+            listing="residents",
+            detail="resident_detail",
+            search=lambda number: selectors.resident_list(actor=request.user, q=number),
+        )
     q = request.GET.get("q", "").strip()
     qs = selectors.resident_list(actor=request.user, q=q)
     if _id_number_query(request):
@@ -304,6 +340,13 @@ def resident_reveal(request, pk):
 @staff_required
 def members(request):
     access.require(request.user, Action.VIEW_MEMBERS)
+    if request.method == "POST":
+        return _posted_search(
+            request,
+            listing="members",
+            detail="member_detail",
+            search=lambda number: selectors.member_list(actor=request.user, q=number),
+        )
     q = request.GET.get("q", "").strip()
     kind = request.GET.get("kind", "")
     if kind not in MemberKind.values:
