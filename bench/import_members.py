@@ -118,6 +118,7 @@ def child(mode: str, path: Path, trace: bool) -> None:
 
     def plain():
         with connection.cursor() as cursor:
+            cursor.execute("DROP TABLE IF EXISTS bench_raw")  # `flush` leaves tables Django does not know
             cursor.execute(
                 "CREATE TABLE bench_raw (c0 text, c1 text, c2 text, c3 text, c4 text, c5 text, c6 text)"
             )

@@ -38,7 +38,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianxin.core import access, audit
+from lianxin.core import access, audit, bulk
 from lianxin.core import spreadsheets as sheets
 from lianxin.core.access import Action
 from lianxin.places.models import Place
@@ -89,7 +89,12 @@ def import_upload(*, actor, kind: str, file) -> ImportJob:
     job.file_sha256 = registry_sheets.file_sha256(data)
     job.report = _dry_run(actor, job, data, fmt)
     job.status = ImportStatus.READY if job.report["problem_count"] == 0 else ImportStatus.INVALID
-    job.save()
+    blobs = {"content": job.content, "prepared": job.prepared}
+    job.content = job.prepared = b""
+    with transaction.atomic():
+        job.save()
+        bulk.save_binary(ImportJob, job.pk, blobs)
+    job.content, job.prepared = blobs["content"], blobs["prepared"]
     return job
 
 

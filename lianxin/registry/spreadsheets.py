@@ -583,7 +583,7 @@ def _prepared_member_rows(actor, report: Report, data: bytes):
             )
 
 
-def _blocks(unzip, data: bytes, size: int = 1 << 20):
+def _blocks(unzip, data: bytes, size: int = 1 << 16):
     for start in range(0, len(data), size):
         yield unzip.decompress(data[start : start + size])
     yield unzip.flush()
