@@ -51,6 +51,8 @@ from . import services
 from .models import Difficulty, DifficultyTag, Household, MemberKind, PartyMember, Relationship, Resident
 
 CHUNK = 2000
+DATE_CACHE = 50_000
+_UNPARSED = object()
 MAX_PROBLEMS = 10_000
 MAX_CHANGES = 2_000
 
@@ -177,6 +179,7 @@ class Report:
     labels: dict[str, str] = field(default_factory=dict)
     # "Today" once per import: asking the clock for every date cell is measurable at 170,000 rows.
     today: dt.date = field(default_factory=timezone.localdate)
+    dates: dict = field(default_factory=dict)  # written date → date or CellError (_Row.date)
 
     def problem(self, row: int | None, key: str | None, code: str, message: str) -> None:
         self.problem_count += 1
@@ -278,10 +281,19 @@ class _Row:
         return value
 
     def date(self, key, *, required=False) -> dt.date | None:
-        try:
-            value = sheets.cell_date(self.raw(key))
-        except sheets.CellError as exc:
-            self.error(key, exc.code, exc.message)
+        raw = self.raw(key)
+        # The same few thousand dates come back row after row: parse each written form once.
+        cache = self.report.dates
+        value = cache.get(raw, _UNPARSED) if type(raw) is str else _UNPARSED
+        if value is _UNPARSED:
+            try:
+                value = sheets.cell_date(raw)
+            except sheets.CellError as exc:
+                value = exc
+            if type(raw) is str and len(cache) < DATE_CACHE:
+                cache[raw] = value
+        if isinstance(value, sheets.CellError):
+            self.error(key, value.code, value.message)
             return None
         if value is None and required:
             self.error(key, "required", _("This cell must not be empty."))
@@ -292,7 +304,7 @@ class _Row:
     def id_number(self, key="id_number") -> tuple[str, str] | None:
         """(number, lookup hash) or None after recording the problem."""
         raw = self.raw(key)
-        if raw is None or sheets.cell_text(raw) == "":
+        if raw is None or raw == "" or (type(raw) is str and not raw.strip()):
             self.error(key, "required", _("This cell must not be empty."))
             return None
         try:
@@ -427,11 +439,12 @@ def _valid_member_rows(actor, report: Report, rows, table_columns):
     orgs = _by_name(_member_organizations(actor))
     # A file names a handful of organizations thousands of times: look each spelling up once.
     org_lookup: dict[str, list] = {}
+    kinds: dict[str, str | None] = {}
     seen: dict[bytes, int] = {}
     for number, cells in rows:
         report.rows += 1
         row = _Row(report, table_columns, number, cells)
-        name = " ".join(row.text("name", required=True).split())
+        name = row.text("name", required=True)  # cell_text has collapsed the blanks
         identity = row.id_number()
         org_name = row.text("organization", required=True)
         organization = None
@@ -455,8 +468,11 @@ def _valid_member_rows(actor, report: Report, rows, table_columns):
                     % {"name": org_name},
                 )
         kind = None
-        if row.text("kind"):
-            kind = _choice(row, "kind", MEMBER_KINDS, suffixes=("党员",))
+        kind_text = row.text("kind")
+        if kind_text:
+            kind = kinds.get(kind_text, _UNPARSED)
+            if kind is _UNPARSED:
+                kind = kinds[kind_text] = _choice(row, "kind", MEMBER_KINDS, suffixes=("党员",))
             if kind is None:
                 row.error(
                     "kind",
