@@ -96,7 +96,7 @@ def sysadmin(db):
 
 def make_user(username, role=None, place=None, display_name=None):
     user = accounts.user_create(
-        actor=None, username=username, display_name=display_name or username, password="Lianxin-test-2026"
+        actor=None, username=username, display_name=display_name or username, password=PASSWORD
     )
     if role:
         accounts.role_grant(actor=None, user=user, role=role, place=place)
@@ -122,7 +122,8 @@ def personas(city):
     }
 
 
-PASSWORD = "Lianxin-test-2026"
+# Not built from place names or pinyin: lianxin.accounts.validators refuses such passwords (连心市 → lianxin).
+PASSWORD = "Morning-tea-plum-2026"
 
 # The keys of the personas fixture, in a stable order for parametrized permission matrices.
 PERSONA_NAMES = [

@@ -8,6 +8,7 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
@@ -20,9 +21,12 @@ from lianxin.places import services as place_services
 from lianxin.places.models import OrgRating, PartyOrganization, Place, PlaceKind
 
 from .conftest import PASSWORD, PERSONA_NAMES
+from .test_appeals_pages import appeals_sample
+from .test_branch_pages import branch_sample
 from .test_import_pages import import_sample
 from .test_registry_pages import WANG, registry_sample
 from .test_transfer_pages import transfer_sample
+from .test_visits import visit_sample
 
 PERSONAS = PERSONA_NAMES
 ANONYMOUS = "anonymous"
@@ -42,6 +46,14 @@ MEMBER_MANAGERS = {"community_secretary", "committee_member"}
 TRANSFER_VIEWERS = MEMBER_VIEWERS | {"outsider"}
 TRANSFER_SENDERS = OFFICERS | {"community_secretary"}
 IMPORTERS = {"community_secretary", "committee_member", "staff", "outsider"}
+BRANCH_VIEWERS = MEMBER_VIEWERS
+BRANCH_MANAGERS = {"community_secretary", "committee_member"}
+# Residents' requests (D4): 幸福社区's request is at the community, outside the grid worker's grid.
+REQUEST_HANDLERS = OFFICERS | {"community_secretary", "committee_member", "staff", "grid_worker"}
+REQUEST_VIEWERS = REQUEST_HANDLERS | {"supervisor"}
+HAPPY_REQUEST_VIEWERS = REQUEST_VIEWERS - {"grid_worker"}
+VISIT_VIEWERS = MEMBER_VIEWERS | {"grid_worker"}
+VISIT_RECORDERS = {"community_secretary", "committee_member", "staff", "grid_worker"}
 
 
 def v1(name, *args):
@@ -67,6 +79,8 @@ def world(city, personas):
         "assignment": assignment,
         "people": registry_sample(city),
         "transfer": transfer_sample(city),  # 孙六, requested from 幸福社区 to 团结社区 (the outsider's)
+        "request": appeals_sample(city),  # a residents' request of 幸福社区, recorded by the staff member
+        "visit": visit_sample(city),  # the secretary's visit to the registry sample's household
     }
 
 
@@ -181,7 +195,7 @@ MATRIX = [
         "user-create",
         "post",
         lambda w: v1("user-list"),
-        lambda w: {"username": "newcomer", "display_name": "新人", "password": "Lianxin-new-2026"},
+        lambda w: {"username": "newcomer", "display_name": "新人", "password": "Morning-new-2026"},
         expect({"sysadmin"}, 201),
     ),
     ("role-list", "get", lambda w: v1("role-assignment-list"), None, expect({"sysadmin"}, 200)),
@@ -374,7 +388,12 @@ MATRIX = [
         "post",
         lambda w: v1("transfer-approve", w["transfer"].pk),
         None,
-        expect(TRANSFER_SENDERS, 200, {p: 404 for p in EVERYONE - TRANSFER_VIEWERS}),
+        # The secretary filed the request: she may not approve it herself (four eyes).
+        expect(
+            TRANSFER_SENDERS,
+            200,
+            {p: 404 for p in EVERYONE - TRANSFER_VIEWERS} | {"community_secretary": 403},
+        ),
     ),
     (
         "transfer-accept",
@@ -398,6 +417,318 @@ MATRIX = [
         lambda w: {"reason": "本人放弃"},
         expect({"community_secretary"}, 200, {p: 404 for p in EVERYONE - TRANSFER_VIEWERS}),
     ),
+    # Visits (D5): the grid worker sees and records in her grid; the outsider may record only in 团结社区.
+    ("visit-list", "get", lambda w: v1("visit-list"), None, expect(VISIT_VIEWERS | {"outsider"}, 200)),
+    (
+        "visit-detail",
+        "get",
+        lambda w: v1("visit-detail", w["visit"].pk),
+        None,
+        expect(VISIT_VIEWERS, 200, default=404),
+    ),
+    (
+        "visit-create",
+        "post",
+        lambda w: v1("visit-list"),
+        lambda w: {
+            "household": w["people"]["household"].pk,
+            "findings": "家中一切正常",
+            "needs_followup": True,
+        },
+        expect(VISIT_RECORDERS, 201, {"outsider": 400}),
+    ),
+    (
+        "visit-plan-list",
+        "get",
+        lambda w: v1("visit-plan-list"),
+        None,
+        expect(VISIT_VIEWERS | {"outsider"}, 200),
+    ),
+    (
+        "visit-plan-coverage",
+        "get",
+        lambda w: v1("visit-plan-coverage") + "?month=2026-11",
+        None,
+        expect(VISIT_VIEWERS | {"outsider"}, 200),
+    ),
+    ("request-list", "get", lambda w: v1("request-list"), None, expect(REQUEST_VIEWERS | {"outsider"}, 200)),
+    (
+        "request-category-list",
+        "get",
+        lambda w: v1("request-category-list"),
+        None,
+        expect(REQUEST_VIEWERS | {"outsider"}, 200),
+    ),
+    (
+        "request-dashboard",
+        "get",
+        lambda w: v1("request-dashboard"),
+        None,
+        expect(REQUEST_VIEWERS | {"outsider"}, 200),
+    ),
+    (
+        "request-detail",
+        "get",
+        lambda w: v1("request-detail", w["request"].pk),
+        None,
+        expect(HAPPY_REQUEST_VIEWERS, 200, default=404),
+    ),
+    (
+        "request-create",
+        "post",
+        lambda w: v1("request-list"),
+        lambda w: {
+            "channel": "desk",
+            "place": w["city"].happy_building.pk,
+            "category": "environment",
+            "description": "路灯不亮",
+            "requester_name": "王五",
+        },
+        # The outsider handles requests elsewhere; 幸福社区's building is not a place she can name.
+        expect(REQUEST_HANDLERS, 201, {"outsider": 400}),
+    ),
+    (
+        "request-reply",
+        "post",
+        lambda w: v1("request-reply", w["request"].pk),
+        lambda w: {"text": "已处理", "channel": "phone"},
+        # The supervisor reads requests but does not answer them.
+        expect(HAPPY_REQUEST_VIEWERS - {"supervisor"}, 200, {"supervisor": 403}, default=404),
+    ),
+    # Branch life (D3): 幸福社区's meetings, visit task and recruit (tests/test_branch_pages.branch_sample).
+    ("meeting-list", "get", lambda w: v1("meeting-list"), None, expect(BRANCH_VIEWERS | {"outsider"}, 200)),
+    ("meeting-mine", "get", lambda w: v1("meeting-mine"), None, expect(EVERYONE, 200)),
+    (
+        "meeting-detail",
+        "get",
+        lambda w: v1("meeting-detail", branch_sample(w["city"])["meeting"].pk),
+        None,
+        expect(BRANCH_VIEWERS, 200, default=404),
+    ),
+    (
+        "meeting-create",
+        "post",
+        lambda w: v1("meeting-list"),
+        lambda w: {
+            "organization": w["city"].happy_branch.pk,
+            "meeting_type": "committee_meeting",
+            "topic": "支委会",
+            "held_on": timezone.localdate().isoformat(),
+            "attendance": [{"member": w["people"]["member"].pk, "present": False, "absence_reason": "病假"}],
+        },
+        expect(BRANCH_MANAGERS, 201, {"outsider": 400}),
+    ),
+    (
+        "meeting-plan",
+        "post",
+        lambda w: v1("meeting-plan"),
+        lambda w: {
+            "organization": w["city"].happy_branch.pk,
+            "meeting_type": "general_meeting",
+            "topic": "党员大会",
+            "planned_on": timezone.localdate().isoformat(),
+        },
+        expect(BRANCH_MANAGERS, 201, {"outsider": 400}),
+    ),
+    (
+        "meeting-record",
+        "post",
+        lambda w: v1("meeting-record", branch_sample(w["city"])["planned"].pk),
+        lambda w: {"held_on": timezone.localdate().isoformat(), "topic": "书记讲党课"},
+        expect(BRANCH_MANAGERS, 200, {p: 403 for p in BRANCH_VIEWERS - BRANCH_MANAGERS}, default=404),
+    ),
+    (
+        "compliance-list",
+        "get",
+        lambda w: v1("compliance-list"),
+        None,
+        expect(BRANCH_VIEWERS | {"outsider"}, 200),
+    ),
+    (
+        "compliance-rollup",
+        "get",
+        lambda w: v1("compliance-rollup") + "?level=subdistrict",
+        None,
+        expect(BRANCH_VIEWERS | {"outsider"}, 200),
+    ),
+    (
+        "compliance-detail",
+        "get",
+        lambda w: v1("compliance-detail", w["city"].happy_branch.pk),
+        None,
+        expect(BRANCH_VIEWERS, 200, default=404),
+    ),
+    (
+        "visit-task-list",
+        "get",
+        lambda w: v1("visit-task-list"),
+        None,
+        expect(BRANCH_VIEWERS | {"outsider"}, 200),
+    ),
+    (
+        "visit-task-detail",
+        "get",
+        lambda w: v1("visit-task-detail", branch_sample(w["city"])["task"].pk),
+        None,
+        expect(BRANCH_VIEWERS, 200, default=404),
+    ),
+    (
+        "visit-task-close",
+        "post",
+        lambda w: v1("visit-task-close", branch_sample(w["city"])["task"].pk),
+        lambda w: {"visited_on": timezone.localdate().isoformat(), "visitors": "书记", "findings": "已出院"},
+        expect(BRANCH_MANAGERS, 200, {p: 403 for p in BRANCH_VIEWERS - BRANCH_MANAGERS}, default=404),
+    ),
+    (
+        "visit-task-report",
+        "post",
+        lambda w: v1("visit-task-report"),
+        lambda w: {"member": branch_sample(w["city"])["member"].pk, "cause": "difficulty", "note": "失业"},
+        expect(BRANCH_MANAGERS, 201, {"outsider": 400}),
+    ),
+    ("recruit-list", "get", lambda w: v1("recruit-list"), None, expect(BRANCH_VIEWERS | {"outsider"}, 200)),
+    (
+        "recruit-detail",
+        "get",
+        lambda w: v1("recruit-detail", branch_sample(w["city"])["recruit"].pk),
+        None,
+        expect(BRANCH_VIEWERS, 200, default=404),
+    ),
+    (
+        "recruit-create",
+        "post",
+        lambda w: v1("recruit-list"),
+        lambda w: {
+            "resident": branch_sample(w["city"])["newcomer"].pk,
+            "organization": w["city"].happy_branch.pk,
+            "applied_on": timezone.localdate().isoformat(),
+        },
+        expect(BRANCH_MANAGERS, 201, {"outsider": 400}),
+    ),
+    *[
+        (
+            f"recruit-{name}",
+            "post",
+            lambda w, name=name: v1(f"recruit-{name}", branch_sample(w["city"])["recruit"].pk),
+            lambda w, body=body: body,
+            expect(BRANCH_MANAGERS, ok, {p: 403 for p in BRANCH_VIEWERS - BRANCH_MANAGERS}, default=404),
+        )
+        for name, body, ok in (
+            ("advance", {"on": "2025-03-01"}, 400),  # the application's documents are missing
+            ("documents", {"name": "入党申请书", "received_on": "2025-01-05"}, 200),
+            ("stop", {"reason": "本人撤回申请"}, 200),
+        )
+    ],
+    # Posts, reserve cadres and the hardship fund (D3); the committee member applied for 张三.
+    *[
+        (name, "get", lambda w, name=name: v1(name), None, expect(BRANCH_VIEWERS | {"outsider"}, 200))
+        for name in (
+            "post-list",
+            "post-coverage",
+            "reserve-cadre-list",
+            "reserve-cadre-check",
+            "hardship-list",
+            "hardship-totals",
+        )
+    ],
+    *[
+        (
+            name,
+            "get",
+            lambda w, name=name, key=key: v1(name, branch_sample(w["city"])[key].pk),
+            None,
+            expect(BRANCH_VIEWERS, 200, default=404),
+        )
+        for name, key in (
+            ("post-detail", "taken_post"),
+            ("reserve-cadre-detail", "reserve"),
+            ("hardship-detail", "hardship"),
+        )
+    ],
+    (
+        "post-create",
+        "post",
+        lambda w: v1("post-list"),
+        lambda w: {
+            "organization": w["city"].happy_branch.pk,
+            "year": 2026,
+            "title": "文明劝导岗",
+            "duties": "劝导",
+        },
+        expect(BRANCH_MANAGERS, 201, {"outsider": 400}),
+    ),
+    (
+        "post-publish",
+        "post",
+        lambda w: v1("post-publish"),
+        lambda w: {"organization": w["city"].happy_branch.pk, "year": 2026},
+        expect(BRANCH_MANAGERS, 400, {"outsider": 400}),  # nobody is assigned yet
+    ),
+    (
+        "post-volunteer",
+        "post",
+        lambda w: v1("post-volunteer", branch_sample(w["city"])["open_post"].pk),
+        lambda w: {"member": branch_sample(w["city"])["member"].pk},
+        expect(BRANCH_MANAGERS, 201, {p: 403 for p in BRANCH_VIEWERS - BRANCH_MANAGERS}, default=404),
+    ),
+    *[
+        (
+            name,
+            "post",
+            lambda w, name=name: v1(name, branch_sample(w["city"])["taken_post"].pk),
+            lambda w, extra=extra: {"holding": branch_sample(w["city"])["holding"].pk, **extra},
+            expect(BRANCH_MANAGERS, ok, {p: 403 for p in BRANCH_VIEWERS - BRANCH_MANAGERS}, default=404),
+        )
+        for name, extra, ok in (
+            ("post-assign", {}, 200),
+            ("post-appraise", {"appraisal": "good"}, 400),  # not assigned and published yet
+        )
+    ],
+    (
+        "reserve-cadre-create",
+        "post",
+        lambda w: v1("reserve-cadre-list"),
+        lambda w: {
+            "resident": w["people"]["spouse"].pk,
+            "community": w["city"].happy.pk,
+            "education": "college",
+        },
+        expect(BRANCH_MANAGERS, 201, {"outsider": 400}),
+    ),
+    (
+        "reserve-cadre-advance",
+        "post",
+        lambda w: v1("reserve-cadre-advance", branch_sample(w["city"])["reserve"].pk),
+        lambda w: {"passed": True},
+        expect(BRANCH_MANAGERS, 200, {p: 403 for p in BRANCH_VIEWERS - BRANCH_MANAGERS}, default=404),
+    ),
+    (
+        "hardship-create",
+        "post",
+        lambda w: v1("hardship-list"),
+        lambda w: {"member": w["people"]["member"].pk, "amount": "500.00", "reason": "生活困难"},
+        expect(BRANCH_MANAGERS, 201, {"outsider": 400}),
+    ),
+    (
+        "hardship-decide",
+        "post",
+        lambda w: v1("hardship-decide", branch_sample(w["city"])["hardship"].pk),
+        lambda w: {"approve": True},
+        # Nobody decides an application they made: the committee member applied.
+        expect(
+            {"community_secretary"},
+            200,
+            {"committee_member": 400, **{p: 403 for p in BRANCH_VIEWERS - BRANCH_MANAGERS}},
+            default=404,
+        ),
+    ),
+    (
+        "hardship-pay",
+        "post",
+        lambda w: v1("hardship-pay", branch_sample(w["city"])["hardship"].pk),
+        lambda w: {"amount": "100.00", "paid_on": timezone.localdate().isoformat()},
+        expect(BRANCH_MANAGERS, 400, {p: 403 for p in BRANCH_VIEWERS - BRANCH_MANAGERS}, default=404),
+    ),
     ("schema", "get", lambda w: v1("schema"), None, expect(EVERYONE, 200)),
     ("docs", "get", lambda w: v1("docs"), None, expect(EVERYONE, 200)),
     ("redoc", "get", lambda w: v1("redoc"), None, expect(EVERYONE, 200)),
@@ -410,9 +741,11 @@ MATRIX = [
 )
 def test_permission_matrix(world, persona, name, method, url, body, expected):
     client = client_for(persona, world["personas"])
+    # Samples built lazily by the url/body functions exist before the "nothing changed" snapshot.
+    target, payload = url(world), (body(world) if body else None)
     before = db_state()
 
-    response = getattr(client, method)(url(world), body(world) if body else None, format="json")
+    response = getattr(client, method)(target, payload, format="json")
 
     if persona == ANONYMOUS:
         # SessionAuthentication comes first in settings, so DRF answers 403 rather than 401.
@@ -472,6 +805,56 @@ def test_matrix_covers_every_api_route():
         "import-detail",
         "import-commit",
         "import-template",
+        # Residents' requests: the other actions have their access tests in test_appeals_api.py.
+        "request-list",
+        "request-detail",
+        "request-dashboard",
+        "request-category-list",
+        "request-handoff",
+        "request-reply",
+        "request-follow-up",
+        "request-rate",
+        "request-reopen",
+        "request-merge",
+        "request-link",
+        "request-claim",
+        "visit-list",
+        "visit-detail",
+        "visit-plan-list",
+        "visit-plan-coverage",
+        "meeting-list",
+        "meeting-detail",
+        "meeting-plan",
+        "meeting-record",
+        "meeting-mine",
+        "compliance-list",
+        "compliance-detail",
+        "compliance-rollup",
+        "visit-task-list",
+        "visit-task-detail",
+        "visit-task-close",
+        "visit-task-report",
+        "recruit-list",
+        "recruit-detail",
+        "recruit-advance",
+        "recruit-documents",
+        "recruit-stop",
+        "post-list",
+        "post-detail",
+        "post-coverage",
+        "post-publish",
+        "post-volunteer",
+        "post-assign",
+        "post-appraise",
+        "reserve-cadre-list",
+        "reserve-cadre-detail",
+        "reserve-cadre-check",
+        "reserve-cadre-advance",
+        "hardship-list",
+        "hardship-detail",
+        "hardship-totals",
+        "hardship-decide",
+        "hardship-pay",
     }
     api = get_resolver().namespace_dict["api"][1]
     routes = {name for name in api.reverse_dict if isinstance(name, str)}

@@ -9,6 +9,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from .conftest import PASSWORD, PERSONA_NAMES
+from .test_appeals_pages import appeals_sample
+from .test_branch_pages import branch_sample
 from .test_import_pages import import_sample
 from .test_registry_pages import registry_sample
 from .test_transfer_pages import special_care_sample, transfer_sample
@@ -53,12 +55,31 @@ PEOPLE_MANAGERS = {"community_secretary", "committee_member", "staff", "grid_wor
 NOT_PEOPLE = {"outsider", "sysadmin"}
 NOT_MEMBERS = NOT_PEOPLE | {"grid_worker", "assistant"}
 IMPORTERS = {"community_secretary", "committee_member", "staff", "outsider"}
+REQUEST_HANDLERS = OFFICERS | {"community_secretary", "committee_member", "staff", "grid_worker"}
+REQUEST_VIEWERS = REQUEST_HANDLERS | {"supervisor"}
 # Writes (and exports, which are audited) answer only POST: a GET is 405 once past the staff check.
 POST_ONLY = NOT_ALLOWED | {"anonymous": 302, "party_member": 403, "resident": 403}
 
 
+VISIT_VIEWERS = MEMBER_VIEWERS | {"grid_worker"}
+
+
+def _user_pk(username):
+    from lianxin.accounts.models import User
+
+    return User.objects.get(username=username).pk
+
+
 def _people(key):
     return lambda c: {"pk": registry_sample(c)[key].pk}
+
+
+BRANCH_VIEWERS = MEMBER_VIEWERS
+BRANCH_MANAGERS = {"community_secretary", "committee_member"}
+
+
+def _branch(key):
+    return lambda c: {"pk": branch_sample(c)[key].pk}
 
 
 # route name → (kwargs from the city fixture, {role: status})
@@ -66,6 +87,9 @@ WEB = {
     "home": (None, ALL),
     "healthz": (None, {role: 200 for role in ROLES}),
     "login": (None, {role: 200 for role in ROLES}),
+    # The code step needs a password step first (else back to the login page).
+    "login_code": (None, {role: 302 for role in ROLES}),
+    "password_change": (None, {**{role: 200 for role in ROLES}, "anonymous": 302}),
     "logout": (None, NOT_ALLOWED),
     "elderly_mode": (None, NOT_ALLOWED),
     "places": (None, STAFF_AREA),
@@ -163,6 +187,66 @@ WEB = {
     "export_households": (None, POST_ONLY),
     "export_residents": (None, POST_ONLY),
     "export_members": (None, POST_ONLY),
+    "export_requests": (None, only(IMPORTERS | {"grid_worker"} | OFFICERS)),
+    "export_request_decide": (lambda c: {"pk": 1}, POST_ONLY),
+    # Residents' requests (D4): 幸福社区's request is at the community, outside the grid worker's grid.
+    "request_list": (None, only(REQUEST_VIEWERS | {"outsider"})),
+    "request_intake": (None, only(REQUEST_HANDLERS | {"outsider"})),
+    "request_dashboard": (None, only(REQUEST_VIEWERS | {"outsider"})),
+    "request_export": (None, POST_ONLY),
+    "request_detail": (
+        lambda c: {"pk": appeals_sample(c).pk},
+        only(REQUEST_VIEWERS - {"grid_worker"}, hidden={"grid_worker", "outsider", "assistant", "sysadmin"}),
+    ),
+    "request_attachment": (lambda c: {"pk": appeals_sample(c).pk, "file_pk": 1}, only(set(), forbidden=404)),
+    "request_act": (lambda c: {"pk": appeals_sample(c).pk, "step": "reply"}, POST_ONLY),
+    "portal_home": (None, {role: 302 for role in ROLES}),
+    "portal_file": (None, {role: 200 for role in ROLES}),
+    "portal_status": (None, {role: 200 for role in ROLES}),
+    # Branch life (D3): 幸福社区's meeting, visit task and recruit; the outsider runs 团结社区's branch.
+    **{
+        name: (None, only(BRANCH_VIEWERS | {"outsider"}))
+        for name in ("branch", "branch_meetings", "branch_visits", "branch_recruits")
+    },
+    "branch_mine": (None, ALL),
+    "branch_org": (lambda c: {"pk": c.happy_branch.pk}, only(BRANCH_VIEWERS, hidden={"outsider"})),
+    **{
+        name: (lambda c: {"pk": c.happy_branch.pk}, only(BRANCH_MANAGERS, hidden={"outsider"}))
+        for name in ("branch_meeting_plan", "branch_meeting_record")
+    },
+    "branch_meeting": (_branch("meeting"), only(BRANCH_VIEWERS, hidden={"outsider"})),
+    "branch_meeting_attach": (_branch("meeting"), POST_ONLY),
+    "branch_attachment": (_branch("attachment"), only(BRANCH_VIEWERS, hidden={"outsider"})),
+    "branch_visit": (_branch("task"), only(BRANCH_VIEWERS, hidden={"outsider"})),
+    "branch_condition_report": (_branch("member"), only(BRANCH_MANAGERS, hidden={"outsider"})),
+    "branch_recruit_create": (None, only(BRANCH_MANAGERS | {"outsider"})),
+    "branch_recruit": (_branch("recruit"), only(BRANCH_VIEWERS, hidden={"outsider"})),
+    **{
+        name: (None, only(BRANCH_VIEWERS | {"outsider"}))
+        for name in ("branch_posts", "branch_reserve", "branch_fund")
+    },
+    "branch_posts_board": (None, ALL),
+    # Visits (D5): recorders and readers of 幸福社区; the grid worker sees her grid, not the community.
+    **{
+        name: (None, only(VISIT_VIEWERS | {"outsider"}))
+        for name in ("visits", "visit_coverage", "visit_assignments")
+    },
+    "visit_household": (
+        _people("household"),
+        only(VISIT_VIEWERS, hidden={"outsider", "sysadmin", "assistant"}),
+    ),
+    **{name: (lambda c: {"pk": 1}, POST_ONLY) for name in ("visit_to_request", "visit_assignment_end")},
+    "visit_coverage_export": (None, POST_ONLY),
+    "visit_assignment_create": (None, only({"community_secretary", "outsider"})),
+    "visit_schedule": (
+        lambda c: {"pk": c.happy.pk},
+        only({"community_secretary"}, hidden={"outsider", "sysadmin", "assistant", "grid_worker"}),
+    ),
+    "visit_duties": (None, only(VISIT_VIEWERS | {"outsider", "assistant"})),
+    "visit_duty_record": (
+        lambda c: {"pk": _user_pk("assistant")},
+        only({"assistant", "community_secretary"}, hidden={"grid_worker", "outsider"}),
+    ),
 }
 
 

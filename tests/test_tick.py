@@ -1,6 +1,7 @@
 """``lianxin tick``: reminders one working day before the deadline, overdue notices, each once."""
 
 import datetime as dt
+import json
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -51,11 +52,21 @@ def todo(city, worker, boss, time_machine):
 
 
 def kinds(user) -> list[str]:
-    """The notifications a user got, by the dedupe key's last part (new / remind / overdue)."""
+    """The to-do notifications a user got, by the dedupe key's last part (new / remind / overdue)."""
     return [
         key.rsplit(":", 1)[1]
-        for key in Notification.objects.filter(recipient=user).values_list("dedupe_key", flat=True)
+        for key in Notification.objects.filter(recipient=user, dedupe_key__startswith="todo:").values_list(
+            "dedupe_key", flat=True
+        )
     ]
+
+
+CORE_KEYS = ("reminded", "overdue", "recomputed", "transfers_expire")
+
+
+def core_counts(result: dict) -> dict:
+    """The core sweep's counts; module sweeps (LIANXIN_TICK_HANDLERS) add their own keys."""
+    return {key: result[key] for key in CORE_KEYS}
 
 
 def run_tick(time_machine, moment, capture) -> dict:
@@ -75,17 +86,15 @@ def test_reminder_one_working_day_before_then_overdue_once(
     result = run_tick(time_machine, at(dt.date(2026, 9, 30), 18), cap)
     assert (result["reminded"], result["overdue"]) == (1, 0)
     assert sorted(kinds(worker)) == ["new", "remind"]
-    assert mail.outbox[-1].to == ["li@example.cn"] and "国庆后入户走访" in mail.outbox[-1].subject
+    # Other sweeps write too (the boss hears that the quarter's meetings are still due): pick ours.
+    about_todo = [m for m in mail.outbox if "国庆后入户走访" in m.subject]
+    assert about_todo[-1].to == ["li@example.cn"]
     sent = len(mail.outbox)
 
     # Running again, and through the break, adds nothing.
     for moment in (at(dt.date(2026, 9, 30), 19), at(dt.date(2026, 10, 3)), at(dt.date(2026, 10, 8), 23)):
-        assert run_tick(time_machine, moment, cap) == {
-            "reminded": 0,
-            "overdue": 0,
-            "recomputed": 0,
-            "transfers_expire": 0,
-        }
+        result = run_tick(time_machine, moment, cap)
+        assert all(count == 0 for count in result.values()), result
     assert len(mail.outbox) == sent
 
     # Fri 9 Oct: overdue, told to the assignee and to whoever assigned it — once.
@@ -131,7 +140,7 @@ def test_closed_todos_are_left_alone(todo, worker, time_machine, django_capture_
     todo_close(actor=worker, todo=todo)
     assert Todo.objects.get(pk=todo.pk).status == TodoStatus.DONE
     for day in (dt.date(2026, 9, 30), dt.date(2026, 10, 9)):
-        assert run_tick(time_machine, at(day), django_capture_on_commit_callbacks) == {
+        assert core_counts(run_tick(time_machine, at(day), django_capture_on_commit_callbacks)) == {
             "reminded": 0,
             "overdue": 0,
             "recomputed": 0,
@@ -145,7 +154,5 @@ def test_tick_command_reports_its_counts(todo, time_machine, capsys, django_capt
     time_machine.move_to(at(dt.date(2026, 10, 9)), tick=False)
     with django_capture_on_commit_callbacks(execute=True):
         call_command("tick")
-    assert (
-        capsys.readouterr().out.strip()
-        == '{"reminded": 0, "overdue": 1, "recomputed": 0, "transfers_expire": 0}'
-    )
+    reported = json.loads(capsys.readouterr().out.strip())
+    assert core_counts(reported) == {"reminded": 0, "overdue": 1, "recomputed": 0, "transfers_expire": 0}

@@ -132,9 +132,13 @@ def test_transfer_flow_through_the_pages(client, city, personas, sample):
     assert response.status_code == 302 and response.url == reverse("transfer_detail", args=[transfer.pk])
     assert transfer.letter_number.endswith("-0001") and transfer.status == S.REQUESTED
 
-    # The sender sees approve (not accept); approving twice moves once.
+    # The requester may cancel but not approve her own request (four eyes); the subdistrict approves,
+    # and approving twice moves once.
     page = client.get(reverse("transfer_detail", args=[transfer.pk]))
-    assert page.context["can_approve"] and not page.context["can_accept"] and page.context["can_cancel"]
+    assert not page.context["can_approve"] and not page.context["can_accept"] and page.context["can_cancel"]
+    assert client.post(reverse("transfer_approve", args=[transfer.pk])).status_code == 403
+    login(client, personas, "subdistrict_officer")
+    assert client.get(reverse("transfer_detail", args=[transfer.pk])).context["can_approve"]
     for _attempt in range(2):
         assert client.post(reverse("transfer_approve", args=[transfer.pk])).status_code == 302
     assert _events(transfer) == [S.REQUESTED, S.APPROVED]
@@ -334,10 +338,12 @@ def test_api_flow_request_approve_accept(city, personas, sample):
     )
     assert response.status_code == 201, response.content
     pk = response.json()["id"]
-    assert response.json()["allowed_moves"] == ["approved", "cancelled", "rejected"]
+    assert response.json()["allowed_moves"] == ["cancelled", "rejected"]
 
     assert receiver.post(reverse("api:transfer-accept", args=[pk])).status_code == 400
-    assert sender.post(reverse("api:transfer-approve", args=[pk])).json()["status"] == "approved"
+    assert sender.post(reverse("api:transfer-approve", args=[pk])).status_code == 403
+    approver = _api(personas, "subdistrict_officer")
+    assert approver.post(reverse("api:transfer-approve", args=[pk])).json()["status"] == "approved"
     assert receiver.post(reverse("api:transfer-accept", args=[pk])).json()["status"] == "accepted"
     again = receiver.post(reverse("api:transfer-accept", args=[pk]))
     assert again.status_code == 400 and "non_field_errors" in again.json()["errors"]

@@ -57,7 +57,7 @@ def requested(city, personas, member):
 
 @pytest.fixture
 def approved(personas, requested):
-    return transfers.transfer_approve(actor=personas["community_secretary"], transfer=requested)
+    return transfers.transfer_approve(actor=personas["subdistrict_officer"], transfer=requested)
 
 
 def _where(member):
@@ -83,18 +83,18 @@ def test_transfer_within_the_city_moves_the_member(city, personas, member):
     assert list(transfers.transfer_list(actor=receiver)) == [transfer]
     with pytest.raises(ValidationError):
         transfers.transfer_accept(actor=receiver, transfer=transfer)
-    transfers.transfer_approve(actor=secretary, transfer=transfer)
+    transfers.transfer_approve(actor=personas["subdistrict_officer"], transfer=transfer)
     transfers.transfer_accept(actor=receiver, transfer=transfer)
     # Then the member belongs to 团结社区党委 and lives in 团结社区's subtree.
     transfer.refresh_from_db()
     assert transfer.status == S.ACCEPTED
-    assert (transfer.approved_by, transfer.accepted_by) == (secretary, receiver)
+    assert (transfer.approved_by, transfer.accepted_by) == (personas["subdistrict_officer"], receiver)
     assert transfer.approved_at and transfer.accepted_at
     assert _where(member) == (city.unity_committee.pk, city.unity.pk, city.unity.path, MemberStatus.ACTIVE)
     # History kept, for both sides, and in the audit log.
     assert [(e.from_status, e.to_status, e.actor) for e in transfers.transfer_events(transfer=transfer)] == [
         ("", S.REQUESTED, secretary),
-        (S.REQUESTED, S.APPROVED, secretary),
+        (S.REQUESTED, S.APPROVED, personas["subdistrict_officer"]),
         (S.APPROVED, S.ACCEPTED, receiver),
     ]
     assert list(
@@ -106,7 +106,7 @@ def test_transfer_within_the_city_moves_the_member(city, personas, member):
     assert moved.before["organization"] == city.happy_branch.pk
     assert moved.after["organization"] == city.unity_committee.pk
     # Both secretaries were told of every step taken by the other side.
-    assert len(_titles(receiver)) == 2 and len(_titles(secretary)) == 1
+    assert len(_titles(receiver)) == 2 and len(_titles(secretary)) == 2  # the subdistrict approved
     # Both still see the transfer; the member now shows in 团结's lists, not in 幸福's.
     assert transfers.transfer_get(actor=secretary, pk=transfer.pk) == transfer
     assert transfers.transfer_get(actor=receiver, pk=transfer.pk) == transfer
@@ -122,7 +122,7 @@ def test_transfer_out_of_the_city(city, personas, member):
         actor=secretary, member=member, external_organization_name=" 北京市海淀区某街道党工委 "
     )
     assert transfer.is_external and transfer.receiver_label() == "北京市海淀区某街道党工委"
-    transfers.transfer_approve(actor=secretary, transfer=transfer)
+    transfers.transfer_approve(actor=personas["subdistrict_officer"], transfer=transfer)
     # Nobody else in the city is the receiver: the outsider can neither accept nor see it.
     with pytest.raises(PermissionDenied):
         transfers.transfer_accept(actor=personas["outsider"], transfer=transfer)
@@ -195,7 +195,7 @@ def test_expiry_is_swept_once_and_leaves_the_member_in_place(city, personas, mem
         to_organization=city.unity_committee,
         issued_on=today - dt.timedelta(days=10),
     )
-    transfers.transfer_approve(actor=secretary, transfer=stale)
+    transfers.transfer_approve(actor=personas["subdistrict_officer"], transfer=stale)
     fresh = transfers.transfer_request(
         actor=secretary,
         member=_member(city, personas, "110105195001010011", "李四"),
@@ -243,20 +243,20 @@ def test_double_accept_moves_once(city, personas, member, approved):
 
 
 def test_double_approve_approves_once(personas, requested):
-    transfers.transfer_approve(actor=personas["community_secretary"], transfer=requested)
+    transfers.transfer_approve(actor=personas["subdistrict_officer"], transfer=requested)
     with pytest.raises(ValidationError):
-        transfers.transfer_approve(actor=personas["community_secretary"], transfer=requested)
+        transfers.transfer_approve(actor=personas["subdistrict_officer"], transfer=requested)
     assert AuditEntry.objects.filter(action="transfer.approved").count() == 1
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_accepts_move_once(city, personas, member):
     if connection.vendor != "postgresql":
         pytest.skip("SQLite serializes writers; the race needs PostgreSQL")
     transfer = transfers.transfer_request(
         actor=personas["community_secretary"], member=member, to_organization=city.unity_committee
     )
-    transfers.transfer_approve(actor=personas["community_secretary"], transfer=transfer)
+    transfers.transfer_approve(actor=personas["subdistrict_officer"], transfer=transfer)
     barrier, outcomes = threading.Barrier(2), []
 
     def accept():

@@ -54,16 +54,18 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "lianxin.core.middleware.RequestContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    "lianxin.core.headers.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lianxin.accounts.security.SessionSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "lianxin.core.middleware.RequestContextMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -122,7 +124,27 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 10}},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "lianxin.accounts.validators.ContextWordsValidator"},
 ]
+# Sign-in security (issue 12; lianxin.accounts.security). Lockout is keyed on login name + address.
+AUTHENTICATION_BACKENDS = ["lianxin.accounts.security.LockoutModelBackend"]
+LIANXIN_LOGIN_MAX_FAILURES = 5
+LIANXIN_LOGIN_FAILURE_WINDOW_MINUTES = 15
+LIANXIN_LOGIN_LOCKOUT_MINUTES = 30
+# Reverse proxies in front of the app that append to X-Forwarded-For (0: use REMOTE_ADDR).
+LIANXIN_TRUSTED_PROXIES = int(os.environ.get("LIANXIN_TRUSTED_PROXIES", "0"))
+LIANXIN_SESSION_IDLE_SECONDS = 30 * 60
+LIANXIN_SESSION_IDLE_ADMIN_SECONDS = 15 * 60
+LIANXIN_SESSION_ABSOLUTE_SECONDS = 12 * 3600
+# Staff and administrators must change a password older than this many days (0: never).
+LIANXIN_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("LIANXIN_PASSWORD_MAX_AGE_DAYS", "0"))
+# Two-factor sign-in (TOTP) for staff and administrators; on in production.
+LIANXIN_REQUIRE_2FA = env_bool("LIANXIN_REQUIRE_2FA", False)
+# Audit entries are kept at least this many days (never fewer than 184: MLPS 2.0 level 3).
+LIANXIN_AUDIT_RETENTION_DAYS = int(os.environ.get("LIANXIN_AUDIT_RETENTION_DAYS", "184"))
+# Exports: longer lists need another person's approval; each person may export so many times an hour.
+LIANXIN_EXPORT_APPROVAL_ROWS = int(os.environ.get("LIANXIN_EXPORT_APPROVAL_ROWS", "200"))
+LIANXIN_EXPORT_RATE_PER_HOUR = int(os.environ.get("LIANXIN_EXPORT_RATE_PER_HOUR", "20"))
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
@@ -169,6 +191,22 @@ SPECTACULAR_SETTINGS = {
         "MemberStatusEnum": "lianxin.registry.models.MemberStatus",
         "TransferStatusEnum": "lianxin.registry.models.TransferStatus",
         "ImportStatusEnum": "lianxin.imports.models.ImportStatus",
+        "VisitKindEnum": "lianxin.visits.models.VisitKind",
+        "VisitContactEnum": "lianxin.visits.models.Contact",
+        "RequestChannelEnum": "lianxin.appeals.models.Channel",
+        "RequestStatusEnum": "lianxin.appeals.models.RequestStatus",
+        "RequestRatingEnum": "lianxin.appeals.models.Rating",
+        "OrgRatingClassEnum": "lianxin.places.models.Rating",
+        "RequestHandlerKindEnum": "lianxin.appeals.models.HandlerKind",
+        "RequestLinkKindEnum": "lianxin.appeals.models.LinkKind",
+        "RequestEventKindEnum": "lianxin.appeals.models.EventKind",
+        "MeetingStatusEnum": "lianxin.branch.models.MeetingStatus",
+        "VisitCauseEnum": "lianxin.branch.models.VisitCause",
+        "VisitTaskStatusEnum": "lianxin.branch.models.VisitTaskStatus",
+        "RecruitStageEnum": "lianxin.branch.models.RecruitStage",
+        "ReserveStageEnum": "lianxin.branch.models.ReserveStage",
+        "PostHoldingStatusEnum": "lianxin.branch.models.PostHoldingStatus",
+        "HardshipStatusEnum": "lianxin.branch.models.HardshipStatus",
     },
 }
 
@@ -186,7 +224,19 @@ DEFAULT_FROM_EMAIL = os.environ.get("LIANXIN_FROM_EMAIL", "lianxin@localhost")
 LIANXIN_NOTIFICATION_CHANNELS = ["lianxin.core.notifications.EmailChannel"]
 
 # Sweeps `lianxin tick` runs after its own (dotted paths of functions taking today=…).
-LIANXIN_TICK_HANDLERS: list[str] = ["lianxin.registry.transfers.transfers_expire"]
+LIANXIN_TICK_HANDLERS: list[str] = [
+    "lianxin.accounts.security.throttles_purge",
+    "lianxin.registry.transfers.transfers_expire",
+    "lianxin.visits.services.visits_remind",
+    "lianxin.appeals.services.requests_sweep",
+    "lianxin.branch.services.visit_tasks_sweep",
+    "lianxin.branch.services.compliance_remind",
+]
+
+# Residents' requests (D4): attachment size cap, and how many working days past its deadline an
+# overdue request goes up from the community secretary to the subdistrict.
+LIANXIN_REQUEST_ATTACHMENT_MAX_BYTES = 5 * 1024 * 1024
+LIANXIN_REQUEST_ESCALATE_AFTER_DAYS = 2
 
 # How long a membership-transfer introduction letter (介绍信) stays valid, in calendar days.
 LIANXIN_TRANSFER_LETTER_VALID_DAYS = 90
@@ -201,7 +251,9 @@ LOGGING = {
 }
 
 SESSION_COOKIE_HTTPONLY = True
-SESSION_COOKIE_AGE = 8 * 3600
+SESSION_COOKIE_AGE = 12 * 3600
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"

@@ -2,13 +2,16 @@
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from lianxin.core import access, audit
 from lianxin.core.admin import ReadOnlyAdmin
 
-from . import services
+from . import services, two_factor
 from .models import RoleAssignment, User
 
 
@@ -38,6 +41,13 @@ class UserAdmin(SystemAdminOnly, BaseUserAdmin):
         (_("Person"), {"fields": ["display_name", "phone", "email", "elderly_mode"]}),
         (_("Status"), {"fields": ["is_active", "is_superuser", "is_staff"]}),
     ]
+
+    actions = ["reset_two_factor"]
+
+    @admin.action(description=_("Reset two-factor sign-in (the person enrols again)"))
+    def reset_two_factor(self, request, queryset):
+        for user in queryset:
+            two_factor.reset(actor=request.user, user=user)
 
     def save_model(self, request, obj, form, change):
         before = audit.snapshot(User.objects.get(pk=obj.pk), services.USER_FIELDS) if change else None
@@ -78,3 +88,14 @@ class RoleAssignmentAdmin(SystemAdminOnly, ReadOnlyAdmin):
             services.role_revoke(
                 actor=request.user, assignment=assignment, reason=str(_("Ended in the back office"))
             )
+
+
+def _login_through_lianxin(request, extra_context=None):
+    """The back office signs in through the one login page (lockout, two-factor), never its own."""
+    target = request.GET.get("next") or reverse("admin:index")
+    if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
+        target = reverse("admin:index")
+    return redirect_to_login(target, login_url=reverse("login"))
+
+
+admin.site.login = _login_through_lianxin

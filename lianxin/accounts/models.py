@@ -15,6 +15,11 @@ class User(AbstractUser):
     elderly_mode = models.BooleanField(
         _("elderly-friendly mode"), default=False, help_text=_("Larger text and stronger contrast.")
     )
+    # Bumped to end every session of the user at once (logout, deactivation): see accounts.security.
+    session_epoch = models.PositiveIntegerField(default=0, editable=False)
+    password_changed_at = models.DateTimeField(
+        _("password changed at"), null=True, blank=True, editable=False
+    )
 
     class Meta:
         verbose_name = _("user")
@@ -25,6 +30,10 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name()
+
+    def set_password(self, raw_password):
+        super().set_password(raw_password)
+        self.password_changed_at = timezone.now()
 
 
 class RoleAssignment(models.Model):
@@ -59,3 +68,34 @@ class RoleAssignment(models.Model):
 
     def __str__(self):
         return f"{self.user} · {self.get_role_display()} · {self.place}"
+
+
+class LoginThrottle(models.Model):
+    """Failed sign-ins of one login name from one address (never one address alone: a whole street
+    office may share it). Five failures within 15 minutes lock that pair for 30 (accounts.security)."""
+
+    username = models.CharField(max_length=150)
+    ip = models.CharField(max_length=45)
+    failures = models.PositiveSmallIntegerField(default=0)
+    window_started_at = models.DateTimeField()
+    locked_until = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["username", "ip"], name="accounts_throttle_uniq")]
+
+    def __str__(self):
+        return f"{self.username} @ {self.ip}"
+
+
+class TwoFactorDevice(models.Model):
+    """A user's TOTP authenticator (accounts.totp). The secret is encrypted with the field keys
+    (lianxin.core.crypto); ``last_step`` is the time step of the last accepted code (no replay)."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="two_factor")
+    secret_encrypted = models.TextField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    last_step = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"2FA {self.user}"

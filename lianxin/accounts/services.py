@@ -66,6 +66,9 @@ def role_grant(*, actor, user: User, role: str, place) -> RoleAssignment:
         raise ValidationError({"role": _("Choose a role.")})
     if actor is not None and role not in access.grantable_roles(actor, place):
         raise ValidationError({"role": _("You may not grant this role here.")})
+    if actor is not None and actor.pk == user.pk:
+        raise ValidationError({"role": _("Nobody may grant a role to themselves.")})
+    duties_check(user=user, role=role)
     if place.kind not in ROLE_LEVELS[role]:
         raise ValidationError(
             {
@@ -90,6 +93,18 @@ def role_grant(*, actor, user: User, role: str, place) -> RoleAssignment:
     )
     access.forget(user)
     return assignment
+
+
+def duties_check(*, user: User, role: str) -> None:
+    """Separation of duties (三权分立): a system administrator holds no role; an auditor holds no
+    business role and a holder of a business role cannot become an auditor."""
+    if user.is_superuser:
+        raise ValidationError({"role": _("A system administrator cannot also hold a role.")})
+    held = set(RoleAssignment.objects.filter(user=user, ended_at__isnull=True).values_list("role", flat=True))
+    if role == Role.AUDITOR and held - {Role.AUDITOR}:
+        raise ValidationError({"role": _("An auditor cannot hold a business role; end those roles first.")})
+    if role != Role.AUDITOR and Role.AUDITOR in held:
+        raise ValidationError({"role": _("An auditor cannot hold a business role.")})
 
 
 def _level_label(kind: str):

@@ -1,9 +1,9 @@
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import SimpleRouter
 
-from . import imports, registry, transfers, views
+from . import appeals, branch, imports, registry, transfers, views, visits
 
 app_name = "api"
 
@@ -20,6 +20,17 @@ router.register("residents", registry.ResidentViewSet, basename="resident")
 router.register("members", registry.MemberViewSet, basename="member")
 router.register("transfers", transfers.TransferViewSet, basename="transfer")
 router.register("imports", imports.ImportViewSet, basename="import")
+router.register("meetings", branch.MeetingViewSet, basename="meeting")
+router.register("compliance", branch.ComplianceViewSet, basename="compliance")
+router.register("visit-tasks", branch.VisitTaskViewSet, basename="visit-task")
+router.register("recruitment", branch.RecruitViewSet, basename="recruit")
+router.register("posts", branch.PostViewSet, basename="post")
+router.register("reserve-cadres", branch.ReserveCadreViewSet, basename="reserve-cadre")
+router.register("hardship-fund", branch.HardshipFundViewSet, basename="hardship")
+router.register("visits", visits.VisitViewSet, basename="visit")
+router.register("visit-plans", visits.VisitPlanViewSet, basename="visit-plan")
+router.register("requests", appeals.RequestViewSet, basename="request")
+router.register("request-categories", appeals.RequestCategoryViewSet, basename="request-category")
 
 v1 = [
     path("auth/token/", views.TokenObtainView.as_view(), name="token"),
@@ -35,12 +46,16 @@ urlpatterns = [
     path("schema/", SpectacularAPIView.as_view(permission_classes=signed_in), name="schema"),
     path(
         "docs/",
-        SpectacularSwaggerView.as_view(url_name="api:schema", permission_classes=signed_in),
+        SpectacularSwaggerSplitView.as_view(
+            url_name="api:schema", permission_classes=signed_in, template_name="api/swagger_ui.html"
+        ),
         name="docs",
     ),
     path(
         "redoc/",
-        SpectacularRedocView.as_view(url_name="api:schema", permission_classes=signed_in),
+        SpectacularRedocView.as_view(
+            url_name="api:schema", permission_classes=signed_in, template_name="api/redoc.html"
+        ),
         name="redoc",
     ),
 ]

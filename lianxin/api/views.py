@@ -5,8 +5,10 @@ like a missing one); writes go through the domain services, which check access a
 write and audit in one transaction.
 """
 
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import status, viewsets
+from rest_framework import serializers, status, viewsets
 from rest_framework.authtoken.serializers import AuthTokenSerializer
 from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.decorators import action
@@ -14,12 +16,14 @@ from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 from rest_framework.views import APIView
 
+from lianxin.accounts import security, two_factor
 from lianxin.accounts import selectors as account_selectors
 from lianxin.accounts import services as account_services
 from lianxin.core import calendar, notifications
 from lianxin.core import selectors as core_selectors
 from lianxin.core import services as core_services
 from lianxin.core.access import Action
+from lianxin.core.middleware import client_ip
 from lianxin.places import selectors as place_selectors
 from lianxin.places import services as place_services
 
@@ -65,11 +69,50 @@ class LoginRateThrottle(AnonRateThrottle):
     rate = "30/minute"
 
 
-@extend_schema(request=AuthTokenSerializer, responses=s.TokenSerializer, tags=["auth"])
+class LockoutAuthTokenSerializer(AuthTokenSerializer):
+    """The password check of the login page, lockout included; plus the authenticator code for
+    those who need one (lianxin.accounts.two_factor)."""
+
+    code = serializers.CharField(required=False, allow_blank=True, max_length=6, label="code")
+
+    def validate(self, attrs):
+        request = self.context.get("request")
+        try:
+            attrs = super().validate(attrs)
+        except serializers.ValidationError:
+            until = getattr(request, "lianxin_locked_until", None)
+            if until is not None:
+                raise serializers.ValidationError(
+                    _("Too many failed attempts. Please try again after %(time)s.")
+                    % {"time": timezone.localtime(until).strftime("%H:%M")},
+                    code="locked",
+                ) from None
+            raise
+        user = attrs["user"]
+        if two_factor.required_for(user):
+            device = two_factor.device_for(user)
+            if device is None or device.confirmed_at is None:
+                raise serializers.ValidationError(
+                    _("Set up two-factor sign-in on the website first."), code="two_factor"
+                )
+            ip = client_ip(request)
+            if security.locked_until(user.get_username(), ip) or not two_factor.verify(
+                device=device, code=attrs.get("code", "")
+            ):
+                security.register_failure(user.get_username(), ip, user=user, reason="code")
+                raise serializers.ValidationError(
+                    _("The authenticator code is not correct."), code="two_factor"
+                )
+        return attrs
+
+
+@extend_schema(request=LockoutAuthTokenSerializer, responses=s.TokenSerializer, tags=["auth"])
 class TokenObtainView(ObtainAuthToken):
-    """Exchange a login name and password for an API token (send it as ``Authorization: Token …``)."""
+    """Exchange a login name and password (and, where required, an authenticator code) for an API
+    token (send it as ``Authorization: Token …``). Failures count toward the sign-in lockout."""
 
     throttle_classes = [LoginRateThrottle]
+    serializer_class = LockoutAuthTokenSerializer
 
 
 # --- places and party organizations -----------------------------------------------------------

@@ -1,5 +1,11 @@
-"""The resident portal's pages for requests (filing, status lookup). Mounted at /portal/."""
+"""The resident portal's pages for requests (filing, status lookup). Mounted at /portal/. No login."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from . import views
+
+urlpatterns = [
+    path("", views.portal_home, name="portal_home"),
+    path("requests/new/", views.portal_file, name="portal_file"),
+    path("requests/status/", views.portal_status, name="portal_status"),
+]

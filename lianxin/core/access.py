@@ -28,6 +28,7 @@ class Role(models.TextChoices):
     SUPERVISOR = "supervisor", _("Residents' affairs supervisor")
     PARTY_MEMBER = "party_member", _("Party member")
     RESIDENT = "resident", _("Resident")
+    AUDITOR = "auditor", _("Security auditor")
 
 
 class Action(models.TextChoices):
@@ -40,6 +41,8 @@ class Action(models.TextChoices):
     MANAGE_ORG = "manage_org", _("Manage party organizations")
     RATE_ORG = "rate_org", _("Rate party organizations")
     VIEW_AUDIT = "view_audit", _("Read the audit log")
+    PURGE_AUDIT = "purge_audit", _("Purge audit entries older than the retention period")
+    APPROVE_EXPORT = "approve_export", _("Approve large exports by others")
     MANAGE_TODO = "manage_todo", _("Assign to-dos")
     MANAGE_ROLES = "manage_roles", _("Grant roles")
     VIEW_PEOPLE = "view_people", _("View households and residents")
@@ -51,6 +54,16 @@ class Action(models.TextChoices):
     MANAGE_MEMBERS = "manage_members", _("Record party members")
     MANAGE_TRANSFERS = "manage_transfers", _("Handle membership transfers")
     MANAGE_SPECIAL_CARE = "manage_special_care", _("Assign who may see special care records")
+    VIEW_VISITS = "view_visits", _("View visits and visit coverage")
+    RECORD_VISITS = "record_visits", _("Record visits to households")
+    MANAGE_VISIT_PLANS = "manage_visit_plans", _("Set visit days and visit pairs")
+    RECORD_DUTIES = "record_duties", _("Record one's own assistant duties")
+    VIEW_BRANCH = "view_branch", _("View branch life: meetings, compliance, visits, recruitment")
+    MANAGE_BRANCH = "manage_branch", _("Record meetings and run branch work")
+    VIEW_REQUESTS = "view_requests", _("View residents' requests")
+    HANDLE_REQUESTS = "handle_requests", _("Record, answer and follow up residents' requests")
+    MANAGE_REQUESTS = "manage_requests", _("Merge requests and reopen closed ones")
+    EXPORT_REQUESTS = "export_requests", _("Export request statistics")
 
 
 # System-wide abilities of the system administrator; deliberately no business actions on people.
@@ -75,9 +88,13 @@ _OFFICER = (
     }
 )
 
+# Residents' requests (D4): everyone at the desk records and answers; officers receive hand-offs.
+_REQUESTS = {Action.VIEW_REQUESTS, Action.HANDLE_REQUESTS}
+_REQUESTS_ALL = _REQUESTS | {Action.MANAGE_REQUESTS, Action.EXPORT_REQUESTS}
+
 ROLE_ACTIONS: dict[str, frozenset[str]] = {
-    Role.DISTRICT_OFFICER: frozenset(_OFFICER),
-    Role.SUBDISTRICT_OFFICER: frozenset(_OFFICER),
+    Role.DISTRICT_OFFICER: frozenset(_OFFICER | _REQUESTS_ALL),
+    Role.SUBDISTRICT_OFFICER: frozenset(_OFFICER | _REQUESTS_ALL),
     Role.COMMUNITY_SECRETARY: frozenset(
         _STAFF
         | _PEOPLE_WRITE
@@ -91,15 +108,67 @@ ROLE_ACTIONS: dict[str, frozenset[str]] = {
             Action.MANAGE_TRANSFERS,
             Action.MANAGE_SPECIAL_CARE,
         }
+        | _REQUESTS_ALL
     ),
-    Role.COMMITTEE_MEMBER: frozenset(_STAFF | _PEOPLE_WRITE | {Action.MANAGE_TODO, Action.MANAGE_MEMBERS}),
-    Role.STAFF: frozenset(_STAFF | _PEOPLE_WRITE | {Action.REVEAL_SENSITIVE}),
-    Role.GRID_WORKER: frozenset(_STAFF | {Action.VIEW_PEOPLE, Action.MANAGE_PEOPLE, Action.EXPORT_PEOPLE}),
+    Role.COMMITTEE_MEMBER: frozenset(
+        _STAFF
+        | _PEOPLE_WRITE
+        | _REQUESTS
+        | {Action.MANAGE_TODO, Action.MANAGE_MEMBERS, Action.EXPORT_REQUESTS}
+    ),
+    Role.STAFF: frozenset(_STAFF | _PEOPLE_WRITE | _REQUESTS | {Action.REVEAL_SENSITIVE}),
+    Role.GRID_WORKER: frozenset(
+        _STAFF | _REQUESTS | {Action.VIEW_PEOPLE, Action.MANAGE_PEOPLE, Action.EXPORT_PEOPLE}
+    ),
     Role.ASSISTANT: frozenset({Action.STAFF_AREA, Action.VIEW_PLACE, Action.VIEW_PEOPLE}),
-    Role.SUPERVISOR: frozenset(_STAFF | {Action.VIEW_AUDIT, Action.VIEW_PEOPLE, Action.VIEW_MEMBERS}),
+    Role.SUPERVISOR: frozenset(
+        _STAFF
+        | {Action.VIEW_AUDIT, Action.VIEW_PEOPLE, Action.VIEW_MEMBERS}
+        | {Action.VIEW_REQUESTS, Action.EXPORT_REQUESTS}
+    ),
     Role.PARTY_MEMBER: frozenset(),
     Role.RESIDENT: frozenset(),
 }
+
+# Separation of duties (三权分立): the system administrator manages accounts, the auditor reviews the
+# log and alone may purge it past retention, business roles work on the data. The auditor holds no
+# business action and business roles never purge: nobody can both change data and erase its traces
+# (tests/test_security_duties.py enumerates ROLE_ACTIONS). accounts.services.role_grant keeps the
+# three apart on each person.
+ROLE_ACTIONS[Role.AUDITOR] = frozenset({Action.VIEW_AUDIT, Action.PURGE_AUDIT})
+AUDIT_ERASE_ACTIONS = frozenset({Action.PURGE_AUDIT})
+
+# Exports longer than LIANXIN_EXPORT_APPROVAL_ROWS need a second person's approval (issue 12).
+for _role in (Role.DISTRICT_OFFICER, Role.SUBDISTRICT_OFFICER, Role.COMMUNITY_SECRETARY):
+    ROLE_ACTIONS[_role] = ROLE_ACTIONS[_role] | {Action.APPROVE_EXPORT}
+
+# Branch life (D3): the community's party leaders run it; officers and supervisors read it.
+_BRANCH_GRANTS = {
+    Role.DISTRICT_OFFICER: {Action.VIEW_BRANCH},
+    Role.SUBDISTRICT_OFFICER: {Action.VIEW_BRANCH},
+    Role.COMMUNITY_SECRETARY: {Action.VIEW_BRANCH, Action.MANAGE_BRANCH},
+    Role.COMMITTEE_MEMBER: {Action.VIEW_BRANCH, Action.MANAGE_BRANCH},
+    Role.STAFF: {Action.VIEW_BRANCH},
+    Role.SUPERVISOR: {Action.VIEW_BRANCH},
+}
+for _role, _actions in _BRANCH_GRANTS.items():
+    ROLE_ACTIONS[_role] = ROLE_ACTIONS[_role] | _actions
+
+# Visits (D5): grid workers and staff record; secretaries set visit days and pairs; officers and
+# supervisors read the roll-ups; assistants record their own cadence items.
+_VISIT_RECORDERS = {Action.VIEW_VISITS, Action.RECORD_VISITS}
+_VISITS_GRANTS = {
+    Role.DISTRICT_OFFICER: {Action.VIEW_VISITS},
+    Role.SUBDISTRICT_OFFICER: {Action.VIEW_VISITS},
+    Role.COMMUNITY_SECRETARY: _VISIT_RECORDERS | {Action.MANAGE_VISIT_PLANS},
+    Role.COMMITTEE_MEMBER: _VISIT_RECORDERS,
+    Role.STAFF: _VISIT_RECORDERS,
+    Role.GRID_WORKER: _VISIT_RECORDERS,
+    Role.SUPERVISOR: {Action.VIEW_VISITS},
+    Role.ASSISTANT: {Action.RECORD_DUTIES},
+}
+for _role, _actions in _VISITS_GRANTS.items():
+    ROLE_ACTIONS[_role] = ROLE_ACTIONS[_role] | _actions
 
 # The place level each role is held at (lianxin.places.models.PlaceKind values).
 ROLE_LEVELS: dict[str, set[str]] = {
@@ -113,12 +182,14 @@ ROLE_LEVELS: dict[str, set[str]] = {
     Role.SUPERVISOR: {"subdistrict", "community"},
     Role.PARTY_MEMBER: {"community", "grid", "building"},
     Role.RESIDENT: {"community", "grid", "building"},
+    Role.AUDITOR: {"city", "district"},
 }
 
 # Roles that may be granted by a holder of MANAGE_ROLES: never one's own level or above.
 GRANTABLE_BY: dict[str, set[str]] = {
-    Role.DISTRICT_OFFICER: set(Role.values) - {Role.DISTRICT_OFFICER},
-    Role.SUBDISTRICT_OFFICER: set(Role.values) - {Role.DISTRICT_OFFICER, Role.SUBDISTRICT_OFFICER},
+    Role.DISTRICT_OFFICER: set(Role.values) - {Role.DISTRICT_OFFICER, Role.AUDITOR},
+    Role.SUBDISTRICT_OFFICER: set(Role.values)
+    - {Role.DISTRICT_OFFICER, Role.SUBDISTRICT_OFFICER, Role.AUDITOR},
     Role.COMMUNITY_SECRETARY: {
         Role.COMMITTEE_MEMBER,
         Role.STAFF,
@@ -230,6 +301,16 @@ def primary_role(user) -> str | None:
         if role in held:
             return role
     return None
+
+
+def require_not_self(actor, applicant_user, message=None) -> None:
+    """Four eyes: nobody approves, accepts or decides their own application. Raise PermissionDenied
+    when ``actor`` is ``applicant_user`` (either may be a user or a user id). Every approval step
+    of every module calls this with the person who asked (transfer approval, export approval …)."""
+    actor_pk = getattr(actor, "pk", actor)
+    applicant_pk = getattr(applicant_user, "pk", applicant_user)
+    if actor_pk is not None and actor_pk == applicant_pk:
+        raise PermissionDenied(message or _("You cannot approve your own application."))
 
 
 def require_any(user, actions: Iterable[str]) -> None:

@@ -641,8 +641,17 @@ def build_demo_city(scale: str = "demo", seed: int = DEFAULT_SEED) -> dict:
                 upgrade_due=_upgrade_due(org_plan.rating, today) if org_plan.rating != 1 else None,
             )
     from lianxin.registry.demo import populate
+    from lianxin.visits.demo import populate as populate_visits
 
-    return {**summary(plan), **populate(scale=scale, seed=seed, actor=admin)}
+    counts = populate(scale=scale, seed=seed, actor=admin)
+    counts.update(populate_visits(scale=scale, seed=seed, actor=admin))
+    from lianxin.appeals.demo import populate as populate_requests
+
+    counts.update(populate_requests(scale=scale, seed=seed, actor=admin))
+    from lianxin.branch.demo import populate as populate_branch
+
+    counts.update({f"branch_{k}": v for k, v in populate_branch(scale=scale, seed=seed, actor=admin).items()})
+    return {**summary(plan), **counts}
 
 
 def summary(plan: CityPlan | None = None) -> dict:

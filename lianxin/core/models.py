@@ -70,6 +70,9 @@ class AuditHead(models.Model):
 
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default="0" * 64)
+    # After a retention purge: the first retained entry's number and the hash it chains from.
+    anchor_seq = models.PositiveBigIntegerField(default=1)
+    anchor_hash = models.CharField(max_length=64, default="0" * 64)
 
     def __str__(self):
         return f"audit head #{self.seq}"
@@ -100,6 +103,11 @@ class AuditEntry(models.Model):
     before = models.JSONField(_("before"), null=True, blank=True)
     after = models.JSONField(_("after"), null=True, blank=True)
     reason = models.TextField(_("reason"), blank=True)
+    outcome = models.CharField(_("outcome"), max_length=16, blank=True)
+    ip = models.CharField(_("source address"), max_length=45, blank=True)
+    request_id = models.CharField(_("request id"), max_length=64, blank=True)
+    # 1: entries written before outcome/ip/request_id existed (hashed without them); 2: hashed with them.
+    chain_version = models.PositiveSmallIntegerField(default=2)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64)
 

@@ -6,6 +6,9 @@ Reading (``open_rows``): guards run on the raw bytes BEFORE any parser sees them
     against a cap on the total uncompressed size, the entry count and the compression ratio, so a
     zip bomb with lying headers is caught too;
   * macro formats (.xlsm, .xlsb, .xls, a vbaProject part, a macro-enabled content type) are refused;
+  * an XML part that declares a DTD or entities (XXE, billion laughs) is refused before any parser
+    sees it (python-calamine's XML reader does not expand entities either);
+  * a .csv must be text: a renamed binary (zip, OLE, PDF, program, image; a NUL byte) is refused;
   * .csv is decoded as UTF-8 (with or without BOM), falling back to GB18030 (Chinese Excel's default).
 Rows are then read with python-calamine and the header row is found below any title rows or merged
 cells: the first row (of the first ``HEADER_SCAN_ROWS``) whose cells match enough known header names.
@@ -103,6 +106,7 @@ def file_format(filename: str, data: bytes) -> str:
             "old_format", _("The old .xls format is not accepted. Please save the file as .xlsx.")
         )
     if ext == "csv":
+        _check_text(data)
         return "csv"
     if ext != "xlsx":
         raise SpreadsheetError("extension", _("Please upload an .xlsx or .csv file."))
@@ -139,7 +143,16 @@ def _check_zip(data: bytes) -> None:
         total, limit = 0, min(max_uncompressed(), max_ratio() * compressed)
         for entry in entries:
             with archive.open(entry) as stream:
+                first = True
                 while chunk := stream.read(1 << 20):
+                    if first and _declares_entities(chunk):
+                        raise SpreadsheetError(
+                            "xml_entities",
+                            _(
+                                "This file declares XML entities; it was refused. Please save it again as .xlsx."
+                            ),
+                        )
+                    first = False
                     total += len(chunk)
                     if total > limit:
                         raise SpreadsheetError(
@@ -149,6 +162,33 @@ def _check_zip(data: bytes) -> None:
         raise SpreadsheetError(
             "not_xlsx", _("This is not a valid .xlsx file. Please save it again as .xlsx.")
         ) from None
+
+
+# What a renamed binary file starts with: zip/xlsx, OLE (.xls/.doc), PDF, Windows and ELF programs, images.
+BINARY_MAGIC = (
+    b"PK\x03\x04",
+    b"\xd0\xcf\x11\xe0",
+    b"%PDF",
+    b"MZ",
+    b"\x7fELF",
+    b"\x89PNG",
+    b"GIF8",
+    b"\xff\xd8\xff",
+)
+
+
+def _check_text(data: bytes) -> None:
+    """A .csv must be text: no known binary signature, no NUL byte in its first 64 KB."""
+    if data.startswith(BINARY_MAGIC) or b"\x00" in data[:65536]:
+        raise SpreadsheetError(
+            "not_csv", _("This file is not a CSV text file. Please save it as UTF-8 CSV or .xlsx.")
+        )
+
+
+def _declares_entities(head: bytes) -> bool:
+    """XXE and billion-laughs need a DTD; a spreadsheet written by Excel or WPS never has one."""
+    lowered = head[:65536].lower()
+    return b"<!doctype" in lowered or b"<!entity" in lowered
 
 
 def decode_csv(data: bytes) -> str:
@@ -357,8 +397,11 @@ class SheetSpec:
     notes: list[str] = field(default_factory=list)  # shown on a second sheet (e.g. template help)
 
 
-def write_workbook(sheets: list[SheetSpec]) -> bytes:
-    """An .xlsx where every cell is a string: nothing can become a formula, a date or a number."""
+def write_workbook(sheets: list[SheetSpec], *, watermark: str = "", author: str = "") -> bytes:
+    """An .xlsx where every cell is a string: nothing can become a formula, a date or a number.
+
+    ``watermark`` (exports: who exported it and when) goes in every sheet's printed header and
+    footer and in the document properties, so a copy found elsewhere says where it came from."""
     import xlsxwriter
 
     buffer = io.BytesIO()
@@ -372,10 +415,18 @@ def write_workbook(sheets: list[SheetSpec]) -> bytes:
         },
     )
     # 49 is Excel's built-in Text format ("@"): what a user gets from Format Cells → Text.
+    if watermark:
+        book.set_properties(
+            {"title": watermark, "author": author, "comments": watermark, "keywords": "lianxin"}
+        )
     bold = book.add_format({"bold": True, "num_format": 49})
     text = book.add_format({"num_format": 49})
     for spec in sheets:
         sheet = book.add_worksheet(spec.name[:31])
+        if watermark:
+            mark = watermark.replace("&", "&&")[:200]
+            sheet.set_header(f"&L{mark}")
+            sheet.set_footer(f"&L{mark}&R&P / &N")
         for col in range(len(spec.headers)):
             width = spec.widths.get(col, 14)
             sheet.set_column(col, col, width, text if col in spec.text_columns else None)

@@ -52,3 +52,56 @@ class ImportJob(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} #{self.pk} {self.file_name}"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("Awaiting approval")
+    APPROVED = "approved", _("Approved")
+    REJECTED = "rejected", _("Rejected")
+    USED = "used", _("Downloaded")
+
+
+class ExportRequest(models.Model):
+    """A request to export a list longer than LIANXIN_EXPORT_APPROVAL_ROWS (issue 12 item 7).
+
+    Another person with APPROVE_EXPORT over the requester's place decides; an approval serves one
+    download of the same list (route and filters) within a day."""
+
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("requested by")
+    )
+    kind = models.CharField(_("list"), max_length=40)
+    query = models.CharField(_("filters"), max_length=500, blank=True)
+    rows = models.PositiveIntegerField(_("rows"))
+    place_path = models.CharField(max_length=255, blank=True, db_index=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING, db_index=True
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("decided by"),
+    )
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    created_at = models.DateTimeField(_("requested at"), default=timezone.now)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        verbose_name = _("export request")
+        verbose_name_plural = _("export requests")
+
+    def __str__(self):
+        return f"{self.kind} #{self.pk} ({self.rows})"
+
+    def download_url(self) -> str:
+        """The export page this request was made from (with its filters), when it has one."""
+        from django.urls import NoReverseMatch, reverse
+
+        try:
+            url = reverse(self.kind)
+        except NoReverseMatch:
+            return ""
+        return f"{url}?{self.query}" if self.query else url

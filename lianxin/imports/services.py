@@ -33,24 +33,31 @@
 Reads: lianxin.imports.selectors.import_job_list(*, actor) / import_job_get(*, actor, pk).
 """
 
+import datetime as dt
+
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianxin.core import access, audit, bulk
+from lianxin.accounts.models import RoleAssignment
+from lianxin.core import access, audit, bulk, tree
 from lianxin.core import spreadsheets as sheets
 from lianxin.core.access import Action
+from lianxin.core.models import AuditEntry
+from lianxin.core.notifications import notify
 from lianxin.places.models import Place
 from lianxin.registry import spreadsheets as registry_sheets
 from lianxin.registry.models import PartyMember, Resident
 
-from .models import ImportJob, ImportKind, ImportStatus
+from .models import ExportRequest, ExportStatus, ImportJob, ImportKind, ImportStatus
 
 
-def _home_place(actor) -> Place | None:
-    """The root of the actor's import scope, when there is one (where the audit entry is filed)."""
-    roots = access.scope_paths(actor, Action.IMPORT_PEOPLE)
+def _home_place(actor, action: str = Action.IMPORT_PEOPLE) -> Place | None:
+    """The root of the actor's scope for ``action``, when there is one (where the audit entry is filed)."""
+    roots = access.scope_paths(actor, action)
     if len(roots) == 1 and roots[0]:
         return Place.objects.filter(path=roots[0]).first()
     return None
@@ -211,19 +218,136 @@ def template_workbook(kind: str) -> bytes:
     return registry_sheets.template_workbook(kind)
 
 
-def _export(*, actor, queryset, model, action: str, view: str, build) -> bytes:
+class ExportRefused(Exception):
+    """The export cannot go ahead now: ``code`` "approval" (a request was filed) or "rate"."""
+
+    def __init__(self, code: str, message: str, request: "ExportRequest | None" = None):
+        self.code, self.message, self.request = code, message, request
+        super().__init__(message)
+
+
+def approval_rows() -> int:
+    return int(getattr(settings, "LIANXIN_EXPORT_APPROVAL_ROWS", 200))
+
+
+def _check_rate(actor) -> None:
+    limit = int(getattr(settings, "LIANXIN_EXPORT_RATE_PER_HOUR", 20))
+    since = timezone.now() - dt.timedelta(hours=1)
+    done = AuditEntry.objects.filter(actor=actor, action__startswith="export.", at__gte=since).count()
+    if done >= limit:
+        raise ExportRefused(
+            "rate", _("You have exported %(n)d lists in the last hour; please wait a while.") % {"n": done}
+        )
+
+
+def _approvers(path: str) -> list:
+    """Active holders of APPROVE_EXPORT on ``path`` or above it."""
+    if not path:
+        return []
+    roles = [role for role, actions in access.ROLE_ACTIONS.items() if Action.APPROVE_EXPORT in actions]
+    return [
+        assignment.user
+        for assignment in RoleAssignment.objects.filter(
+            ended_at__isnull=True,
+            role__in=roles,
+            place__path__in=[*tree.ancestors_of(path), path],
+            user__is_active=True,
+        ).select_related("user")
+    ]
+
+
+def _approval_for(*, actor, kind: str, query: str, rows: int) -> "ExportRequest":
+    """An approved, unused request for exactly this list, claimed now; else file one and refuse."""
+    fresh = timezone.now() - dt.timedelta(days=1)
+    mine = ExportRequest.objects.filter(requested_by=actor, kind=kind, query=query, created_at__gte=fresh)
+    for request in mine.filter(status=ExportStatus.APPROVED):
+        if ExportRequest.objects.filter(pk=request.pk, status=ExportStatus.APPROVED).update(
+            status=ExportStatus.USED
+        ):
+            return request
+    pending = mine.filter(status=ExportStatus.PENDING).first()
+    if pending is None:
+        place = _home_place(actor, Action.EXPORT_PEOPLE)
+        with transaction.atomic():
+            pending = ExportRequest.objects.create(
+                requested_by=actor,
+                kind=kind,
+                query=query[:500],
+                rows=rows,
+                place_path=place.path if place else "",
+            )
+            audit.record(
+                actor=actor,
+                action="export.request",
+                obj=pending,
+                place=place,
+                after={"kind": kind, "rows": rows},
+            )
+            notify(
+                recipients=[u for u in _approvers(pending.place_path) if u.pk != actor.pk],
+                title=_("%(name)s asks to export %(rows)d rows")
+                % {"name": actor.get_full_name(), "rows": rows},
+                url=reverse("export_requests"),
+                dedupe_key=f"export-request:{pending.pk}",
+            )
+    raise ExportRefused(
+        "approval",
+        _(
+            "This list has %(rows)d rows; exports of more than %(limit)d rows need the approval of a "
+            "secretary or officer. Your request has been sent; download it from Export requests once approved."
+        )
+        % {"rows": rows, "limit": approval_rows()},
+        pending,
+    )
+
+
+def _export(
+    *,
+    actor,
+    queryset,
+    model,
+    action: str,
+    view: str,
+    build,
+    fields: list[str],
+    kind: str = "",
+    query: str = "",
+) -> bytes:
+    """Every export: scoped twice, rate-limited, approved by another person past the row limit,
+    watermarked with the exporter and the time, and audited with rows, fields and filters."""
     access.require(actor, Action.EXPORT_PEOPLE)
     if queryset.model is not model:
         raise ValueError(f"expected a {model.__name__} queryset")
     scoped = access.restrict(access.restrict(queryset, actor, Action.EXPORT_PEOPLE), actor, view)
-    data = build(scoped)
+    _check_rate(actor)
+    rows = scoped.count()
+    approval = None
+    if rows > approval_rows():
+        approval = _approval_for(actor=actor, kind=kind or action, query=query, rows=rows)
+    watermark = _("Exported by %(name)s (%(login)s) at %(time)s from Lianxin; do not pass on") % {
+        "name": actor.get_full_name(),
+        "login": actor.get_username(),
+        "time": timezone.localtime().isoformat(timespec="seconds"),
+    }
+    data = build(scoped, watermark=watermark, author=actor.get_username())
     with transaction.atomic():
-        audit.record(actor=actor, action=action, place=_home_place(actor), after={"rows": scoped.count()})
+        audit.record(
+            actor=actor,
+            action=action,
+            place=_home_place(actor),
+            after={
+                "rows": rows,
+                "fields": fields,
+                "filters": query,
+                "approval": approval.pk if approval else None,
+                "approved_by": approval.decided_by_id if approval else None,
+            },
+        )
     return data
 
 
-def export_residents(*, actor, queryset) -> bytes:
-    """Residents of ``queryset`` within the actor's scope, masked, as .xlsx."""
+def export_residents(*, actor, queryset, kind: str = "", query: str = "") -> bytes:
+    """Residents of ``queryset`` within the actor's scope, masked, as .xlsx (see ``_export``)."""
     return _export(
         actor=actor,
         queryset=queryset,
@@ -231,11 +355,14 @@ def export_residents(*, actor, queryset) -> bytes:
         action="export.residents",
         view=Action.VIEW_PEOPLE,
         build=registry_sheets.residents_workbook,
+        fields=registry_sheets.RESIDENT_EXPORT_HEADERS,
+        kind=kind,
+        query=query,
     )
 
 
-def export_members(*, actor, queryset) -> bytes:
-    """Party members of ``queryset`` within the actor's scope, masked, as .xlsx."""
+def export_members(*, actor, queryset, kind: str = "", query: str = "") -> bytes:
+    """Party members of ``queryset`` within the actor's scope, masked, as .xlsx (see ``_export``)."""
     return _export(
         actor=actor,
         queryset=queryset,
@@ -243,4 +370,44 @@ def export_members(*, actor, queryset) -> bytes:
         action="export.members",
         view=Action.VIEW_MEMBERS,
         build=registry_sheets.members_workbook,
+        fields=registry_sheets.MEMBER_EXPORT_HEADERS,
+        kind=kind,
+        query=query,
     )
+
+
+# --- approval of large exports ------------------------------------------------------------------
+
+
+def export_request_list(*, actor):
+    """The actor's own requests, and those awaiting a decision the actor may take."""
+    mine = ExportRequest.objects.filter(requested_by_id=getattr(actor, "pk", None))
+    to_decide = ExportRequest.objects.none()
+    if access.scope_paths(actor, Action.APPROVE_EXPORT):
+        to_decide = access.restrict(
+            ExportRequest.objects.filter(status=ExportStatus.PENDING).exclude(requested_by_id=actor.pk),
+            actor,
+            Action.APPROVE_EXPORT,
+        )
+    return mine.select_related("decided_by")[:50], to_decide.select_related("requested_by")[:100]
+
+
+@transaction.atomic
+def export_request_decide(*, actor, pk, approve: bool) -> ExportRequest:
+    """Approve or reject another person's request (never one's own: four eyes)."""
+    request = access.get_for_user(
+        ExportRequest.objects.select_for_update(), actor, Action.APPROVE_EXPORT, pk=pk
+    )
+    access.require_not_self(actor, request.requested_by_id)
+    if request.status != ExportStatus.PENDING:
+        raise ValidationError(_("This request has already been decided."))
+    request.status = ExportStatus.APPROVED if approve else ExportStatus.REJECTED
+    request.decided_by, request.decided_at = actor, timezone.now()
+    request.save(update_fields=["status", "decided_by", "decided_at"])
+    audit.record(
+        actor=actor,
+        action="export.approve" if approve else "export.reject",
+        obj=request,
+        after={"requested_by": request.requested_by_id, "kind": request.kind, "rows": request.rows},
+    )
+    return request

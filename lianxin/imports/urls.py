@@ -13,4 +13,8 @@ urlpatterns = [
     path("households/export/", views.export_households, name="export_households"),
     path("residents/export/", views.export_residents, name="export_residents"),
     path("members/export/", views.export_members, name="export_members"),
+    path("exports/", views.export_requests, name="export_requests"),
+    path("exports/<int:pk>/decide/", views.export_request_decide, name="export_request_decide"),
+    path("exports/", views.export_requests, name="export_requests"),
+    path("exports/<int:pk>/decide/", views.export_request_decide, name="export_request_decide"),
 ]

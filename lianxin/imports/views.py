@@ -184,8 +184,14 @@ def export_households(request):
     residents = registry_selectors.resident_list(actor=request.user).filter(
         household__in=households.values("pk")
     )
-    data = services.export_residents(actor=request.user, queryset=residents.order_by("place_path", "pk"))
-    return _xlsx_response(data, f"户情台账-{_stamp()}.xlsx")
+    return _export(
+        request,
+        lambda kind, query: services.export_residents(
+            actor=request.user, queryset=residents.order_by("place_path", "pk"), kind=kind, query=query
+        ),
+        "export_households",
+        f"户情台账-{_stamp()}.xlsx",
+    )
 
 
 @staff_required
@@ -194,8 +200,14 @@ def export_residents(request):
     access.require(request.user, Action.EXPORT_PEOPLE)
     access.require(request.user, Action.VIEW_PEOPLE)
     residents = registry_selectors.resident_list(actor=request.user, q=request.GET.get("q", "").strip())
-    data = services.export_residents(actor=request.user, queryset=residents)
-    return _xlsx_response(data, f"居民名单-{_stamp()}.xlsx")
+    return _export(
+        request,
+        lambda kind, query: services.export_residents(
+            actor=request.user, queryset=residents, kind=kind, query=query
+        ),
+        "export_residents",
+        f"居民名单-{_stamp()}.xlsx",
+    )
 
 
 @staff_required
@@ -212,5 +224,41 @@ def export_members(request):
     members = registry_selectors.member_list(
         actor=request.user, q=request.GET.get("q", "").strip(), kind=kind, organization=organization
     )
-    data = services.export_members(actor=request.user, queryset=members)
-    return _xlsx_response(data, f"党员名单-{_stamp()}.xlsx")
+    return _export(
+        request,
+        lambda kind, query: services.export_members(
+            actor=request.user, queryset=members, kind=kind, query=query
+        ),
+        "export_members",
+        f"党员名单-{_stamp()}.xlsx",
+    )
+
+
+def _export(request, run, kind: str, filename: str):
+    """Run one export; a refusal (approval needed, too many exports) is a message, not a file."""
+    try:
+        data = run(kind, request.META.get("QUERY_STRING", ""))
+    except services.ExportRefused as exc:
+        messages.warning(request, exc.message)
+        return redirect("export_requests")
+    return _xlsx_response(data, filename)
+
+
+@staff_required
+def export_requests(request):
+    """My requests to export long lists, and others' requests awaiting my decision (issue 12)."""
+    access.require_any(request.user, [Action.EXPORT_PEOPLE, Action.APPROVE_EXPORT])
+    mine, to_decide = services.export_request_list(actor=request.user)
+    return render(request, "imports/export_requests.html", {"mine": mine, "to_decide": to_decide})
+
+
+@staff_required
+@require_POST
+def export_request_decide(request, pk):
+    try:
+        services.export_request_decide(actor=request.user, pk=pk, approve=request.POST.get("approve") == "1")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Decision recorded."))
+    return redirect("export_requests")

@@ -1189,9 +1189,23 @@ def template_workbook(kind: str) -> bytes:
     return sheets.write_workbook([spec])
 
 
-def residents_workbook(queryset) -> bytes:
+RESIDENT_EXPORT_HEADERS = [
+    "楼栋",
+    "单元",
+    "房号",
+    "姓名",
+    "身份证号",
+    "性别",
+    "出生日期",
+    "与户主关系",
+    "联系电话",
+]
+MEMBER_EXPORT_HEADERS = [*MEMBER_TEMPLATE, "状态"]
+
+
+def residents_workbook(queryset, *, watermark: str = "", author: str = "") -> bytes:
     """Residents of an already scoped queryset; ID numbers masked; every cell text."""
-    headers = ["楼栋", "单元", "房号", "姓名", "身份证号", "性别", "出生日期", "与户主关系", "联系电话"]
+    headers = RESIDENT_EXPORT_HEADERS
     sex = {"M": "男", "F": "女"}
 
     def rows():
@@ -1214,13 +1228,15 @@ def residents_workbook(queryset) -> bytes:
             sheets.SheetSpec(
                 name=_("Residents"), headers=headers, rows=rows(), text_columns={4}, widths={4: 22}
             )
-        ]
+        ],
+        watermark=watermark,
+        author=author,
     )
 
 
-def members_workbook(queryset) -> bytes:
+def members_workbook(queryset, *, watermark: str = "", author: str = "") -> bytes:
     """Party members of an already scoped queryset; ID numbers masked; every cell text."""
-    headers = [*MEMBER_TEMPLATE, "状态"]
+    headers = MEMBER_EXPORT_HEADERS
 
     def rows():
         for m in queryset.select_related("resident", "organization").iterator(chunk_size=2000):
@@ -1242,5 +1258,7 @@ def members_workbook(queryset) -> bytes:
             sheets.SheetSpec(
                 name=_("Party members"), headers=headers, rows=rows(), text_columns={1}, widths={1: 22}
             )
-        ]
+        ],
+        watermark=watermark,
+        author=author,
     )

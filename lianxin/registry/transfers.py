@@ -118,7 +118,7 @@ def can_act(actor, transfer: MembershipTransfer) -> set[str]:
     result = set()
     sending = access.can(actor, Action.MANAGE_TRANSFERS, transfer.place_path)
     receiving = access.can(actor, Action.MANAGE_TRANSFERS, _receiving_path(transfer))
-    if S.APPROVED in allowed and sending:
+    if S.APPROVED in allowed and sending and transfer.requested_by_id != getattr(actor, "pk", None):
         result.add(S.APPROVED)
     if S.ACCEPTED in allowed and receiving:
         result.add(S.ACCEPTED)
@@ -332,6 +332,8 @@ def transfer_approve(*, actor, transfer: MembershipTransfer) -> MembershipTransf
     """The sending organization approves and issues the letter (MANAGE_TRANSFERS at the sending place)."""
     transfer = _fresh(transfer)
     access.require(actor, Action.MANAGE_TRANSFERS, transfer.place_path)
+    # Four eyes: whoever filed the request does not approve it (lianxin.core.access.require_not_self).
+    access.require_not_self(actor, transfer.requested_by_id)
     if transfer.status == S.REQUESTED:
         _check_valid(transfer, timezone.localdate())
     transfer = _move(

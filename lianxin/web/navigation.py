@@ -27,11 +27,25 @@ SECTIONS = [
     ("transfers", _("Membership transfers"), Action.VIEW_MEMBERS),
     ("special_care", _("Special care"), "special_care"),
     ("imports", _("Imports"), Action.IMPORT_PEOPLE),
+    ("request_list", _("Residents' requests"), Action.VIEW_REQUESTS),
+    ("request_dashboard", _("Requests dashboard"), Action.VIEW_REQUESTS),
+    ("visits", _("Visits"), Action.VIEW_VISITS),
+    # Assistants (协理员) do not see visits, only their own cadence items.
+    ("visit_duties", _("My assistant duties"), Action.RECORD_DUTIES),
+    ("branch", _("Branch life"), Action.VIEW_BRANCH),
+    ("branch_mine", _("My branch life"), lambda user: _has_member_record(user)),
     ("todos", _("My to-dos"), None),
     ("inbox", _("Messages"), None),
     ("calendar", _("Working-day calendar"), None),
     ("audit", _("Audit log"), Action.VIEW_AUDIT),
 ]
+
+
+def _has_member_record(user) -> bool:
+    """A party member whose account is linked to their registry record (lianxin.branch)."""
+    from lianxin.branch.selectors import member_for_user
+
+    return member_for_user(user) is not None
 
 
 def navigation_for(user, path: str) -> list[NavItem]:
@@ -43,11 +57,18 @@ def navigation_for(user, path: str) -> list[NavItem]:
 
             if not special_care.open_to(user):
                 continue
+        elif callable(action):
+            if not action(user):
+                continue
         elif action is not None and not access.can(user, action):
             continue
         url = reverse(name)
         active = path == url if name == "home" else path.startswith(url)
         items.append(NavItem(str(label), url, active))
+    # Only the most specific section is current (/requests/dashboard/ is not also /requests/).
+    longest = max((len(item.url) for item in items if item.active), default=0)
+    for item in items:
+        item.active = item.active and len(item.url) == longest
     if access.can(user, AdminAction.MANAGE_USERS):
         items.append(NavItem(str(_("Back office")), reverse("admin:index"), path.startswith("/admin/")))
     return items

@@ -1,12 +1,16 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from lianxin.accounts import views as account_views
+
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
-    path("login/", auth_views.LoginView.as_view(template_name="web/login.html"), name="login"),
+    path("login/", account_views.LoginView.as_view(), name="login"),
+    path("login/code/", account_views.login_code, name="login_code"),
+    path("password/change/", account_views.PasswordChangeView.as_view(), name="password_change"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("display/elderly/", views.elderly_mode, name="elderly_mode"),
     path("places/", views.places, name="places"),
