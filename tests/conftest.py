@@ -31,6 +31,29 @@ class City:
     unity_committee: object
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _serialized_restore_into_an_empty_database():
+    """A transactional test with ``serialized_rollback`` restores the database as migrations left it —
+    by INSERTing rows with their original ids. Django assumes the previous transactional test left the
+    tables empty; a flush that re-created content types (new ids) or a committed data-migration row
+    breaks that ("UNIQUE constraint failed: django_content_type…", seen on both databases). Empty the
+    tables first, without post-migrate handlers, so the restore is exact whatever ran before."""
+    from django.core.management import call_command
+    from django.db.backends.base.creation import BaseDatabaseCreation
+
+    original = BaseDatabaseCreation.deserialize_db_from_string
+
+    def deserialize(self, data):
+        call_command(
+            "flush", interactive=False, inhibit_post_migrate=True, database=self.connection.alias, verbosity=0
+        )
+        return original(self, data)
+
+    BaseDatabaseCreation.deserialize_db_from_string = deserialize
+    yield
+    BaseDatabaseCreation.deserialize_db_from_string = original
+
+
 @pytest.fixture
 def city(db):
     return _build_city()
