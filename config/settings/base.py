@@ -49,6 +49,12 @@ INSTALLED_APPS = [
     "lianxin.appeals",
     "lianxin.visits",
     "lianxin.branch",
+    "lianxin.assistance",
+    "lianxin.decisions",
+    "lianxin.disclosure",
+    "lianxin.performance",
+    "lianxin.disputes",
+    "lianxin.cobuilding",
     "lianxin.web",
     "lianxin.api",
 ]

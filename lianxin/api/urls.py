@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerSplitView
 from rest_framework.permissions import IsAuthenticated
@@ -31,6 +33,10 @@ router.register("visits", visits.VisitViewSet, basename="visit")
 router.register("visit-plans", visits.VisitPlanViewSet, basename="visit-plan")
 router.register("requests", appeals.RequestViewSet, basename="request")
 router.register("request-categories", appeals.RequestCategoryViewSet, basename="request-category")
+# Modules that keep their endpoints in their own api.py.
+MODULES = ("assistance", "decisions", "disclosure", "performance", "disputes", "cobuilding")
+for _module in MODULES:
+    import_module(f"lianxin.{_module}.api").register(router)
 
 v1 = [
     path("auth/token/", views.TokenObtainView.as_view(), name="token"),

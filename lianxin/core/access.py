@@ -170,6 +170,14 @@ _VISITS_GRANTS = {
 for _role, _actions in _VISITS_GRANTS.items():
     ROLE_ACTIONS[_role] = ROLE_ACTIONS[_role] | _actions
 
+
+def register_grants(grants: dict[str, Iterable[str]]) -> None:
+    """Grant a module's actions to roles. Modules keep their action names (plain strings, an
+    app-level TextChoices) and grants in their own actions.py and call this from AppConfig.ready()."""
+    for role, actions in grants.items():
+        ROLE_ACTIONS[role] = ROLE_ACTIONS.get(role, frozenset()) | frozenset(actions)
+
+
 # The place level each role is held at (lianxin.places.models.PlaceKind values).
 ROLE_LEVELS: dict[str, set[str]] = {
     Role.DISTRICT_OFFICER: {"city", "district"},

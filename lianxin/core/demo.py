@@ -651,6 +651,11 @@ def build_demo_city(scale: str = "demo", seed: int = DEFAULT_SEED) -> dict:
     from lianxin.branch.demo import populate as populate_branch
 
     counts.update({f"branch_{k}": v for k, v in populate_branch(scale=scale, seed=seed, actor=admin).items()})
+    from importlib import import_module
+
+    for module in ("assistance", "decisions", "disclosure", "performance", "disputes", "cobuilding"):
+        made = import_module(f"lianxin.{module}.demo").populate(scale=scale, seed=seed, actor=admin)
+        counts.update({f"{module}_{k}": v for k, v in made.items()})
     return {**summary(plan), **counts}
 
 

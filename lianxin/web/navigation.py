@@ -41,6 +41,18 @@ SECTIONS = [
 ]
 
 
+# Modules that keep their menu sections in their own nav.py, shown after branch life.
+MODULES = ("assistance", "decisions", "disclosure", "performance", "disputes", "cobuilding")
+
+
+def sections() -> list:
+    from importlib import import_module
+
+    extra = [entry for module in MODULES for entry in import_module(f"lianxin.{module}.nav").SECTIONS]
+    at = next(i for i, (name, _label, _action) in enumerate(SECTIONS) if name == "todos")
+    return [*SECTIONS[:at], *extra, *SECTIONS[at:]]
+
+
 def _has_member_record(user) -> bool:
     """A party member whose account is linked to their registry record (lianxin.branch)."""
     from lianxin.branch.selectors import member_for_user
@@ -50,7 +62,7 @@ def _has_member_record(user) -> bool:
 
 def navigation_for(user, path: str) -> list[NavItem]:
     items = []
-    for name, label, action in SECTIONS:
+    for name, label, action in sections():
         if action == "special_care":
             # Need-to-know: shown to holders of an active assignment and to those who grant them.
             from lianxin.registry import special_care

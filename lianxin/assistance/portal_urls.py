@@ -1,0 +1,3 @@
+"""Public pages under /portal/ (no login)."""
+
+urlpatterns = []
