@@ -9,6 +9,7 @@ import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from lianxin.accounts.models import User
 from lianxin.branch import services
@@ -228,3 +229,85 @@ def test_report_a_situation_then_close_the_visit_with_its_record(secretary_clien
     task.refresh_from_db()
     assert task.status == "done" and task.record.visitors == "书记、网格员"
     assert "已协助登记求职" in secretary_client.get(url).content.decode()
+
+
+def test_the_five_post_steps_are_done_from_the_pages(secretary_client, city):
+    """设岗定责 without the API: define → volunteer → assign → publish → appraise."""
+    member = registry_sample(city)["member"]
+    response = secretary_client.post(
+        reverse("branch_post_create"),
+        {"organization": city.happy_branch.pk, "year": 2025, "title": "文明劝导岗", "duties": "劝导不文明行为"},
+    )
+    post = services.Post.objects.get(title="文明劝导岗")
+    assert response.url == reverse("branch_post", args=[post.pk])
+    # A missing title is named on the form, nothing saved.
+    page = secretary_client.post(
+        reverse("branch_post_create"), {"organization": city.happy_branch.pk, "year": 2025, "duties": "x"}
+    )
+    assert page.status_code == 200 and list(page.context["form"].errors) == ["title"]
+    secretary_client.post(
+        reverse("branch_post_volunteer", args=[post.pk]), {"member": member.pk, "on": "2025-03-01"}
+    )
+    holding = post.holdings.get()
+    secretary_client.post(reverse("branch_post_assign", args=[holding.pk]), {"assign": "1"})
+    secretary_client.post(
+        reverse("branch_posts_publish"), {"organization": city.happy_branch.pk, "year": 2025}
+    )
+    post.refresh_from_db()
+    assert post.published
+    secretary_client.post(
+        reverse("branch_post_appraise", args=[holding.pk]),
+        {"appraisal": "excellent", "note": "群众好评", "on": "2025-12-20"},
+    )
+    holding.refresh_from_db()
+    assert (holding.status, holding.appraisal) == ("assigned", "excellent")
+    detail = secretary_client.get(reverse("branch_post", args=[post.pk])).content.decode()
+    assert member.resident.name in detail and "群众好评" in detail
+
+
+def test_reserve_cadres_and_the_hardship_fund_are_run_from_the_pages(secretary_client, city, personas):
+    sample = branch_sample(city)
+    newcomer, member = sample["newcomer"], sample["member"]
+    # The sample signed the newcomer up already: a second sign-up is refused on the form.
+    found = secretary_client.get(reverse("branch_reserve_signup"), {"q": newcomer.name})
+    assert newcomer.name in found.content.decode()
+    again = secretary_client.post(
+        reverse("branch_reserve_signup"),
+        {"resident": newcomer.pk, "education": "bachelor", "on": "2026-03-01"},
+    )
+    assert again.status_code == 200 and gettext("This person has already signed up.") in again.content.decode()
+    cadre = sample["reserve"]
+    url = reverse("branch_reserve_advance", args=[cadre.pk])
+    secretary_client.post(url, {"passed": "1"})  # eligibility review
+    no_score = secretary_client.post(url, {"passed": "1"})  # the written test needs its score
+    assert no_score.status_code == 200 and gettext("Please enter the score (0–100).") in no_score.content.decode()
+    secretary_client.post(url, {"passed": "1", "score": "86.5"})
+    cadre.refresh_from_db()
+    assert (cadre.stage, str(cadre.written_score)) == ("tested", "86.5")
+
+    # The fund: the committee member applied (sample); the secretary decides and pays.
+    application = sample["hardship"]
+    secretary_client.post(
+        reverse("branch_fund_decide", args=[application.pk]), {"approve": "1", "amount": "600"}
+    )
+    too_much = secretary_client.post(
+        reverse("branch_fund_pay", args=[application.pk]), {"amount": "700", "paid_on": "2026-01-05"}
+    )
+    assert too_much.status_code == 200 and application.payments.count() == 0
+    secretary_client.post(
+        reverse("branch_fund_pay", args=[application.pk]),
+        {"amount": "600", "paid_on": timezone.localdate().isoformat()},
+    )
+    application.refresh_from_db()
+    assert application.status == "approved" and application.payments.get().amount == 600
+    listing = secretary_client.get(reverse("branch_fund")).content.decode()
+    assert "600" in listing
+    # An application recorded for a member from the page; its author cannot decide it.
+    secretary_client.post(
+        reverse("branch_fund_apply"), {"member": member.pk, "amount": "300", "reason": "子女上学"}
+    )
+    mine = services.HardshipApplication.objects.get(reason="子女上学")
+    refused = secretary_client.post(reverse("branch_fund_decide", args=[mine.pk]), {"approve": "1"})
+    assert refused.status_code == 200
+    mine.refresh_from_db()
+    assert mine.status == "submitted"

@@ -201,6 +201,25 @@ WEB = {
         for name in ("branch_posts", "branch_reserve", "branch_fund")
     },
     "branch_posts_board": (None, ALL),
+    # Posts, reserve cadres and the hardship fund: forms for the branch's managers.
+    **{
+        name: (None, only(BRANCH_MANAGERS | {"outsider"}))
+        for name in (
+            "branch_post_create",
+            "branch_posts_publish",
+            "branch_reserve_signup",
+            "branch_fund_apply",
+        )
+    },
+    "branch_post": (_branch("taken_post"), only(BRANCH_VIEWERS, hidden={"outsider"})),
+    "branch_post_volunteer": (_branch("open_post"), only(BRANCH_MANAGERS, hidden={"outsider"})),
+    "branch_post_assign": (_branch("holding"), POST_ONLY),
+    "branch_post_appraise": (_branch("holding"), only(BRANCH_MANAGERS, hidden={"outsider"})),
+    "branch_reserve_advance": (_branch("reserve"), only(BRANCH_MANAGERS, hidden={"outsider"})),
+    **{
+        name: (_branch("hardship"), only(BRANCH_MANAGERS, hidden={"outsider"}))
+        for name in ("branch_fund_decide", "branch_fund_pay")
+    },
     # Visits (D5): recorders and readers of 幸福社区; the grid worker sees her grid, not the community.
     **{
         name: (None, only(VISIT_VIEWERS | {"outsider"}))

@@ -403,3 +403,13 @@ def test_members_create_filter_edit_and_three_lists(client, sample, city, person
     assert edited.status_code == 302
     member.refresh_from_db()
     assert member.kind == MemberKind.RETIRED
+
+
+def test_the_member_page_links_to_the_must_visit_report_for_branch_managers(client, sample, personas):
+    url = reverse("member_detail", args=[sample["member"].pk])
+    report = reverse("branch_condition_report", args=[sample["member"].pk])
+    login(client, personas, "community_secretary")
+    assert report in client.get(url).content.decode()
+    login(client, personas, "staff")  # reads members, does not run branch work
+    page = client.get(url)
+    assert page.status_code == 200 and report not in page.content.decode()

@@ -174,6 +174,15 @@ def test_users_and_roles(built, client):
 
 
 @pytest.mark.django_db
+def test_the_demo_password_passes_the_password_rules(built):
+    """The demo must not teach a password our own rules refuse (place names, 连心 in pinyin …)."""
+    from django.contrib.auth.password_validation import validate_password
+
+    for login, _role, _place in demo.demo_logins():
+        validate_password(demo.DEMO_PASSWORD, User.objects.get(username=login))
+
+
+@pytest.mark.django_db
 def test_every_write_is_audited_and_the_chain_holds(built):
     assert audit.verify().ok
     assert AuditEntry.objects.filter(action="place.create").count() == Place.objects.count()

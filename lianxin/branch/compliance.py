@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Case, Count, F, FilteredRelation, IntegerField, Max, Q, Value, When
 from django.db.models.functions import ExtractMonth
-from django.db.models.lookups import GreaterThanOrEqual
+from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, In, IsNull, LessThanOrEqual
 from django.utils import timezone
 
 from lianxin.core import access, tree
@@ -190,11 +190,7 @@ def grid_queryset(organizations, *, year: int, types: list[MeetingType], as_of: 
                     held_meetings__held_on__lte=p.end,
                 ),
             )
-            # Max over the organization's own (constant) value: an aggregate, so the flag stays out of
-            # the GROUP BY, which is then the organization's primary key alone.
-            annotations[due] = Max(
-                Case(When(_due_q(t, p), then=Value(1)), default=Value(0), output_field=IntegerField())
-            )
+            annotations[due] = _due_flag(t, p)
             names += [held, due]
             if p.end < as_of:
                 due_terms.append(F(due))
@@ -216,6 +212,33 @@ def grid_queryset(organizations, *, year: int, types: list[MeetingType], as_of: 
     qs = qs.annotate(**annotations)
     return qs.values("id", "name", "kind", "place_path", "founded_on", "dissolved_on", *names).order_by(
         "path"
+    )
+
+
+def _flag(condition) -> Case:
+    return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
+
+
+def _due_flag(meeting_type: MeetingType, period: Period):
+    """The rule of ``_due_q`` over the organization's own columns taken as aggregates (MAX of a value
+    constant within the group): evaluated once per organization after grouping, not once per joined
+    meeting, and kept out of the GROUP BY, which is then the organization's primary key alone. The
+    database computes each distinct MAX once, however many periods use it."""
+    founded, dissolved = Max("founded_on"), Max("dissolved_on")
+    return (
+        _flag(In(Max("kind"), list(meeting_type.org_kinds)))
+        * Case(
+            When(IsNull(founded, True), then=Value(1)),
+            When(LessThanOrEqual(founded, period.start), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
+        * Case(
+            When(IsNull(dissolved, True), then=Value(1)),
+            When(GreaterThan(dissolved, period.end), then=Value(1)),
+            default=Value(0),
+            output_field=IntegerField(),
+        )
     )
 
 

@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianxin.registry.models import MemberKind
 
-from .models import MeetingType, VisitCause
+from .models import Appraisal, Education, MeetingType, VisitCause
 
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -125,3 +125,96 @@ class RecruitDocumentForm(forms.Form):
 
 class RecruitStopForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}), max_length=500)
+
+
+# --- posts, reserve cadres, hardship fund ---------------------------------------------------------
+
+
+def _choices(rows, label=str):
+    return [(str(row.pk), label(row)) for row in rows]
+
+
+class PostDefineForm(forms.Form):
+    organization = forms.ChoiceField(label=_("Organization"))
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+    title = forms.CharField(label=_("Post"), max_length=100)
+    duties = forms.CharField(label=_("Duties"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+
+    def __init__(self, *args, organizations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].choices = _choices(organizations, lambda o: o.name)
+
+
+class PostsPublishForm(forms.Form):
+    organization = forms.ChoiceField(label=_("Organization"))
+    year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
+
+    def __init__(self, *args, organizations=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["organization"].choices = _choices(organizations, lambda o: o.name)
+
+
+class PostVolunteerForm(forms.Form):
+    member = forms.ChoiceField(label=_("Member"))
+    on = forms.DateField(label=_("Volunteered on"), widget=DATE)
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = _choices(members, lambda m: m.resident.name)
+
+
+class PostAppraiseForm(forms.Form):
+    appraisal = forms.ChoiceField(label=_("Appraisal"), choices=Appraisal.choices)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+    on = forms.DateField(label=_("Date"), widget=DATE)
+
+
+class ReserveSignupForm(forms.Form):
+    resident = forms.ChoiceField(label=_("Person"))
+    education = forms.ChoiceField(label=_("Education"), choices=Education.choices)
+    on = forms.DateField(label=_("Signed up on"), widget=DATE)
+
+    def __init__(self, *args, residents=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["resident"].choices = _choices(residents, lambda r: f"{r.name}（{r.id_number_masked}）")
+
+
+class ReserveAdvanceForm(forms.Form):
+    passed = forms.TypedChoiceField(
+        label=_("Result"),
+        choices=[("1", _("Passed: move to the next step")), ("0", _("Not passed: end here"))],
+        coerce=lambda value: value == "1",
+    )
+    score = forms.DecimalField(
+        label=_("Score (written test and interview)"), max_digits=5, decimal_places=1, required=False
+    )
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+class HardshipApplyForm(forms.Form):
+    member = forms.ChoiceField(label=_("Member"))
+    amount = forms.DecimalField(label=_("Amount requested (yuan)"), max_digits=10, decimal_places=2)
+    reason = forms.CharField(label=_("Reason"), widget=forms.Textarea(attrs={"rows": 3}), max_length=1000)
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = _choices(
+            members, lambda m: f"{m.resident.name} · {m.organization.name}"
+        )
+
+
+class HardshipDecideForm(forms.Form):
+    approve = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("1", _("Approve")), ("0", _("Reject"))],
+        coerce=lambda value: value == "1",
+    )
+    amount = forms.DecimalField(
+        label=_("Amount approved (yuan)"), max_digits=10, decimal_places=2, required=False
+    )
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+
+class HardshipPayForm(forms.Form):
+    amount = forms.DecimalField(label=_("Amount paid (yuan)"), max_digits=10, decimal_places=2)
+    paid_on = forms.DateField(label=_("Paid on"), widget=DATE)

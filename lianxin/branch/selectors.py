@@ -3,6 +3,7 @@ party member's own records, which are theirs through their linked account."""
 
 from django.db.models import Count, Exists, OuterRef, Q, Sum
 from django.db.models.functions import ExtractYear
+from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from lianxin.accounts.models import RoleAssignment
@@ -193,6 +194,12 @@ def post_list(*, actor, year: int | None = None, organization=None, published_on
 
 def post_get(*, actor, pk) -> Post:
     return access.get_for_user(Post.objects.select_related("organization"), actor, Action.VIEW_BRANCH, pk=pk)
+
+
+def post_holding_get(*, actor, pk) -> PostHolding:
+    holding = get_object_or_404(PostHolding.objects.select_related("post", "member__resident"), pk=pk)
+    post_get(actor=actor, pk=holding.post_id)  # "not yours" is 404 too
+    return holding
 
 
 def post_coverage(*, actor, year: int) -> dict:

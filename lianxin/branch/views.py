@@ -408,7 +408,7 @@ def mine(request):
     )
 
 
-# --- posts, reserve cadres, hardship fund (read here; written through the API) ----------------------
+# --- posts, reserve cadres, hardship fund ---------------------------------------------------------
 
 
 @staff_required
@@ -422,6 +422,7 @@ def posts(request):
             "year": year,
             "coverage": selectors.post_coverage(actor=request.user, year=year),
             "posts": selectors.post_list(actor=request.user, year=year)[:200],
+            "can_manage": access.can(request.user, Action.MANAGE_BRANCH),
         },
     )
 
@@ -443,6 +444,7 @@ def reserve(request):
         {
             "checks": selectors.reserve_check(actor=request.user),
             "cadres": selectors.reserve_list(actor=request.user).order_by("place_path", "stage")[:200],
+            "can_manage": access.can(request.user, Action.MANAGE_BRANCH),
         },
     )
 
@@ -456,5 +458,263 @@ def fund(request):
         {
             "applications": selectors.hardship_list(actor=request.user).prefetch_related("payments")[:200],
             "totals": selectors.hardship_totals(actor=request.user),
+            "can_manage": access.can(request.user, Action.MANAGE_BRANCH),
         },
+    )
+
+
+def _posted_pk(request, name: str) -> int | None:
+    value = request.POST.get(name, "")
+    return int(value) if value.isdigit() else None
+
+
+def _managed_orgs(request) -> list:
+    access.require(request.user, Action.MANAGE_BRANCH)
+    return list(selectors.organization_list(actor=request.user, action=Action.MANAGE_BRANCH)[:500])
+
+
+def _manage(request, place_path: str) -> None:
+    access.require(request.user, Action.MANAGE_BRANCH, place_path)
+
+
+@staff_required
+def post_create(request):
+    """Step 1, 科学设岗: define a post with its duties."""
+    organizations = _managed_orgs(request)
+    form = forms.PostDefineForm(
+        request.POST or None, organizations=organizations, initial={"year": timezone.localdate().year}
+    )
+    return form_page(
+        request,
+        form,
+        save=lambda data: services.post_define(
+            actor=request.user,
+            organization=selectors.organization_get(actor=request.user, pk=data["organization"]),
+            year=data["year"],
+            title=data["title"],
+            duties=data["duties"],
+        ),
+        done=lambda post: reverse("branch_post", args=[post.pk]),
+        title=_("Define a post"),
+        back=reverse("branch_posts"),
+    )
+
+
+@staff_required
+def post_detail(request, pk):
+    _viewer(request)
+    post = selectors.post_get(actor=request.user, pk=pk)
+    return render(
+        request,
+        "branch/post_detail.html",
+        {
+            "post": post,
+            "holdings": post.holdings.select_related("member__resident").order_by("volunteered_on", "pk"),
+            "can_manage": access.can(request.user, Action.MANAGE_BRANCH, post.place_path),
+            "appraisal_open": timezone.localdate().month == 12 or timezone.localdate().year > post.year,
+        },
+    )
+
+
+@staff_required
+def post_volunteer(request, pk):
+    """Step 2, 自愿认岗, recorded by the branch for a member who volunteered."""
+    _viewer(request)
+    post = selectors.post_get(actor=request.user, pk=pk)
+    _manage(request, post.place_path)
+    members = selectors.organization_members(organization=post.organization)
+    form = forms.PostVolunteerForm(
+        request.POST or None, members=members[:1000], initial={"on": timezone.localdate()}
+    )
+    return form_page(
+        request,
+        form,
+        save=lambda data: services.post_volunteer(
+            actor=request.user, post=post, member=members.get(pk=data["member"]), on=data["on"]
+        ),
+        done=lambda holding: reverse("branch_post", args=[post.pk]),
+        title=_("A member volunteers for %(post)s") % {"post": post.title},
+        back=reverse("branch_post", args=[post.pk]),
+    )
+
+
+@staff_required
+@require_POST
+def post_assign(request, pk):
+    """Step 3, 组织定岗: assign (or do not assign) a volunteer."""
+    _viewer(request)
+    holding = selectors.post_holding_get(actor=request.user, pk=pk)
+    _manage(request, holding.post.place_path)
+    try:
+        services.post_assign(actor=request.user, holding=holding, assign=request.POST.get("assign") == "1")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Saved."))
+    return redirect("branch_post", pk=holding.post_id)
+
+
+@staff_required
+def posts_publish(request):
+    """Step 4, 公示明岗: publish the year's assigned posts of an organization."""
+    organizations = _managed_orgs(request)
+    form = forms.PostsPublishForm(
+        request.POST or None, organizations=organizations, initial={"year": timezone.localdate().year}
+    )
+    return form_page(
+        request,
+        form,
+        save=lambda data: services.posts_publish(
+            actor=request.user,
+            organization=selectors.organization_get(actor=request.user, pk=data["organization"]),
+            year=data["year"],
+        ),
+        done=lambda count: reverse("branch_posts_board"),
+        title=_("Publish the assigned posts"),
+        back=reverse("branch_posts"),
+        message=_("Published."),
+    )
+
+
+@staff_required
+def post_appraise(request, pk):
+    """Step 5, 考核评岗: the year-end appraisal of a post holder."""
+    _viewer(request)
+    holding = selectors.post_holding_get(actor=request.user, pk=pk)
+    _manage(request, holding.post.place_path)
+    form = forms.PostAppraiseForm(request.POST or None, initial={"on": timezone.localdate()})
+    return form_page(
+        request,
+        form,
+        save=lambda data: services.post_appraise(actor=request.user, holding=holding, **data),
+        done=lambda holding: reverse("branch_post", args=[holding.post_id]),
+        title=_("Appraise %(member)s on %(post)s")
+        % {"member": holding.member.resident.name, "post": holding.post.title},
+        back=reverse("branch_post", args=[holding.post_id]),
+    )
+
+
+@staff_required
+def reserve_signup(request):
+    """报名: find the person, then record the sign-up for their community."""
+    access.require(request.user, Action.MANAGE_BRANCH)
+    q = request.GET.get("q", "").strip()
+    if not q and request.method != "POST":
+        return render(
+            request,
+            "branch/find_person.html",
+            {"title": _("Sign up a reserve cadre"), "back": reverse("branch_reserve")},
+        )
+    residents = list(registry_selectors.resident_list(actor=request.user, q=q)[:200]) if q else []
+    if request.method == "POST":
+        residents = list(
+            registry_selectors.resident_list(actor=request.user).filter(pk=_posted_pk(request, "resident"))
+        )
+    form = forms.ReserveSignupForm(
+        request.POST or None, residents=residents, initial={"on": timezone.localdate()}
+    )
+
+    def save(data):
+        from lianxin.visits.selectors import community_of
+
+        resident = registry_selectors.resident_get(actor=request.user, pk=data["resident"])
+        community = community_of(resident.place_path)
+        if community is None:
+            raise ValidationError({"resident": _("The person must live in this community.")})
+        return services.reserve_signup(
+            actor=request.user,
+            resident=resident,
+            community=community,
+            education=data["education"],
+            on=data["on"],
+        )
+
+    return form_page(
+        request,
+        form,
+        save=save,
+        done=lambda cadre: reverse("branch_reserve"),
+        title=_("Sign up a reserve cadre"),
+        back=reverse("branch_reserve"),
+    )
+
+
+@staff_required
+def reserve_advance(request, pk):
+    """One step of the reserve-cadre path, with the score where the step has one."""
+    _viewer(request)
+    cadre = selectors.reserve_get(actor=request.user, pk=pk)
+    _manage(request, cadre.place_path)
+    form = forms.ReserveAdvanceForm(request.POST or None)
+    return form_page(
+        request,
+        form,
+        save=lambda data: services.reserve_advance(actor=request.user, cadre=cadre, **data),
+        done=lambda cadre: reverse("branch_reserve"),
+        title=_("%(person)s: %(stage)s → next step")
+        % {"person": cadre.resident.name, "stage": cadre.get_stage_display()},
+        back=reverse("branch_reserve"),
+    )
+
+
+@staff_required
+def fund_apply(request):
+    """An application to the hardship fund, recorded for a member: find the member first."""
+    access.require(request.user, Action.MANAGE_BRANCH)
+    q = request.GET.get("q", "").strip()
+    if not q and request.method != "POST":
+        return render(
+            request,
+            "branch/find_person.html",
+            {"title": _("Apply to the hardship fund for a member"), "back": reverse("branch_fund")},
+        )
+    if request.method == "POST":
+        members = registry_selectors.member_list(actor=request.user).filter(pk=_posted_pk(request, "member"))
+    else:
+        members = registry_selectors.member_list(actor=request.user, q=q)[:200]
+    form = forms.HardshipApplyForm(request.POST or None, members=list(members))
+    return form_page(
+        request,
+        form,
+        save=lambda data: services.hardship_apply(
+            actor=request.user,
+            member=registry_selectors.member_get(actor=request.user, pk=data["member"]),
+            amount=data["amount"],
+            reason=data["reason"],
+        ),
+        done=lambda application: reverse("branch_fund"),
+        title=_("Apply to the hardship fund for a member"),
+        back=reverse("branch_fund"),
+    )
+
+
+@staff_required
+def fund_decide(request, pk):
+    _viewer(request)
+    application = selectors.hardship_get(actor=request.user, pk=pk)
+    _manage(request, application.place_path)
+    form = forms.HardshipDecideForm(request.POST or None, initial={"amount": application.amount})
+    return form_page(
+        request,
+        form,
+        save=lambda data: services.hardship_decide(actor=request.user, application=application, **data),
+        done=lambda application: reverse("branch_fund"),
+        title=_("Decide the application of %(member)s") % {"member": application.member.resident.name},
+        back=reverse("branch_fund"),
+    )
+
+
+@staff_required
+def fund_pay(request, pk):
+    _viewer(request)
+    application = selectors.hardship_get(actor=request.user, pk=pk)
+    _manage(request, application.place_path)
+    form = forms.HardshipPayForm(request.POST or None, initial={"paid_on": timezone.localdate()})
+    return form_page(
+        request,
+        form,
+        save=lambda data: services.hardship_pay(actor=request.user, application=application, **data),
+        done=lambda payment: reverse("branch_fund"),
+        title=_("Record a payment to %(member)s") % {"member": application.member.resident.name},
+        back=reverse("branch_fund"),
     )

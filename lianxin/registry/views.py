@@ -382,6 +382,8 @@ def member_detail(request, pk):
         {
             "member": member,
             "can_manage": access.can(request.user, Action.MANAGE_MEMBERS, member.place_path),
+            # 五个必访: a situation reported here opens a visit task of the member's branch (D3).
+            "can_report": access.can(request.user, Action.MANAGE_BRANCH, member.place_path),
             "can_see_resident": access.can(request.user, Action.VIEW_PEOPLE, member.resident.place_path),
         },
     )
