@@ -122,3 +122,36 @@ def test_mark_read(worker):
     assert notification_mark_read(user=worker) == 1
     assert notification_mark_read(user=worker) == 0
     assert b[0].pk in Notification.objects.filter(read_at__isnull=False).values_list("pk", flat=True)
+
+
+@pytest.mark.parametrize(
+    ("stored", "shown"),
+    [
+        ("/requests/12/", "/requests/12/"),
+        ("javascript:window.__xss=1", ""),
+        (" JavaScript:alert(1)", ""),
+        ("//evil.example/x", ""),
+        ("/\\evil.example", ""),
+        ("https://evil.example/", ""),
+        ("", ""),
+    ],
+)
+def test_stored_links_are_shown_only_when_they_stay_on_this_site(stored, shown):
+    from lianxin.web.templatetags.links import local_url
+
+    assert local_url(stored) == shown
+
+
+@pytest.mark.django_db
+def test_the_inbox_and_to_dos_never_link_to_a_script(client, personas):
+    """Found by scripts/content_drill.py: a link field holding ``javascript:`` became an href."""
+    from django.urls import reverse
+
+    user = personas["community_secretary"]
+    Notification.objects.create(recipient=user, title="恶意链接", url="javascript:window.__xss=1")
+    place = user.role_assignments.first().place
+    todo_create(actor=user, assignee=user, place=place, title="待办", days=3, url="javascript:x()")
+    client.force_login(user)
+    for name in ("inbox", "todos"):
+        page = client.get(reverse(name)).content.decode()
+        assert "javascript:" not in page, name
