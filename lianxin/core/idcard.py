@@ -148,6 +148,16 @@ def generate(rng: random.Random, *, region: str = "110101", birth: dt.date, sex:
     return first17 + check_char(first17)
 
 
+def facts(number: str) -> tuple[str, dt.date, str]:
+    """(masked, birth date, sex) of a number ``validate`` returned (normalised and valid): the three
+    derived columns of a resident in one pass, for bulk imports."""
+    return (
+        f"{number[:3]}{'*' * 11}{number[-4:]}",
+        dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14])),
+        "M" if (ord(number[16]) - 48) % 2 else "F",
+    )
+
+
 def mask(number: str) -> str:
     """The number as lists show it: the first 3 and the last 4 characters, the rest starred."""
     number = normalize(number)
