@@ -93,6 +93,23 @@ def poison() -> collections.Counter:
             made["rows"] += 1
         made["fields"] += len(fields)
         made["models"] += 1
+    # Published board items refuse updates (they are immutable, down to a trigger): publish new ones
+    # carrying the payloads instead, one per community and section.
+    from lianxin.accounts.models import User
+    from lianxin.disclosure import services as disclosure
+    from lianxin.places.models import Place, PlaceKind
+
+    admin = User.objects.filter(is_superuser=True).first()
+    for community in Place.objects.filter(kind=PlaceKind.COMMUNITY):
+        for index, section in enumerate(("party", "government", "affairs", "finance", "service")):
+            disclosure.publish(
+                actor=admin,
+                place=community,
+                section=section,
+                title=PAYLOADS[index % len(PAYLOADS)],
+                body="\n".join(PAYLOADS),
+            )
+            made["board items published with payloads"] += 1
     return made
 
 
@@ -249,7 +266,11 @@ def main(argv=None) -> int:
     settings.LIANXIN_EXPORT_APPROVAL_ROWS = 10**9  # the drill reads every export whole
     settings.LIANXIN_EXPORT_RATE_PER_HOUR = 10**6
     made = poison()
-    print(f"{made['models']} models, {made['fields']} text fields, {made['rows']} rows poisoned", flush=True)
+    print(
+        f"{made['models']} models, {made['fields']} text fields, {made['rows']} rows poisoned, "
+        f"{made['board items published with payloads']} board items published with payloads",
+        flush=True,
+    )
     for key, n in sorted(made.items()):
         if key.startswith("skipped"):
             print("  ", key, n)

@@ -71,7 +71,8 @@ def browser():
 
 
 def reseed_migration_rows() -> None:
-    """Put back the rows that data migrations seed (the official calendar, request categories, meeting types).
+    """Put back the rows that data migrations seed (the official calendar, request categories, meeting
+    types, decision categories, benefit programmes).
 
     Seen on 2026-11-29: after some browser tests the flush emptied them and the serialized rollback
     did not bring them back for the next browser test (cause not found yet). Both steps are idempotent.
@@ -84,6 +85,8 @@ def reseed_migration_rows() -> None:
 
     importlib.import_module("lianxin.appeals.migrations.0002_default_categories").add(apps, None)
     importlib.import_module("lianxin.branch.migrations.0002_seed_meeting_types").seed(apps, None)
+    importlib.import_module("lianxin.decisions.migrations.0002_seed_categories").seed(apps, None)
+    importlib.import_module("lianxin.assistance.migrations.0002_seed_programmes").seed(apps, None)
     core_services.calendar_seed_from_package()
 
 

@@ -236,7 +236,12 @@ def test_the_five_post_steps_are_done_from_the_pages(secretary_client, city):
     member = registry_sample(city)["member"]
     response = secretary_client.post(
         reverse("branch_post_create"),
-        {"organization": city.happy_branch.pk, "year": 2025, "title": "文明劝导岗", "duties": "劝导不文明行为"},
+        {
+            "organization": city.happy_branch.pk,
+            "year": 2025,
+            "title": "文明劝导岗",
+            "duties": "劝导不文明行为",
+        },
     )
     post = services.Post.objects.get(title="文明劝导岗")
     assert response.url == reverse("branch_post", args=[post.pk])
@@ -275,12 +280,17 @@ def test_reserve_cadres_and_the_hardship_fund_are_run_from_the_pages(secretary_c
         reverse("branch_reserve_signup"),
         {"resident": newcomer.pk, "education": "bachelor", "on": "2026-03-01"},
     )
-    assert again.status_code == 200 and gettext("This person has already signed up.") in again.content.decode()
+    assert (
+        again.status_code == 200 and gettext("This person has already signed up.") in again.content.decode()
+    )
     cadre = sample["reserve"]
     url = reverse("branch_reserve_advance", args=[cadre.pk])
     secretary_client.post(url, {"passed": "1"})  # eligibility review
     no_score = secretary_client.post(url, {"passed": "1"})  # the written test needs its score
-    assert no_score.status_code == 200 and gettext("Please enter the score (0–100).") in no_score.content.decode()
+    assert (
+        no_score.status_code == 200
+        and gettext("Please enter the score (0–100).") in no_score.content.decode()
+    )
     secretary_client.post(url, {"passed": "1", "score": "86.5"})
     cadre.refresh_from_db()
     assert (cadre.stage, str(cadre.written_score)) == ("tested", "86.5")

@@ -147,11 +147,14 @@ def test_community_organizations_are_rated(built):
 def test_users_and_roles(built, client):
     logins = built["logins"]
     assert logins == demo.demo_logins()
-    assert User.objects.count() == len(logins) == 3 + 2 * 8
+    # admin, the district officer, the district's civil-affairs approver (assistance: 审批 needs a
+    # second person after 审核), one subdistrict officer, then 8 logins in each of 2 communities.
+    assert User.objects.count() == len(logins) == 4 + 2 * 8
     admin = User.objects.get(username="admin")
     assert access.is_system_admin(admin) and not admin.role_assignments.exists()
     expected = {
         "qu": (Role.DISTRICT_OFFICER, PlaceKind.DISTRICT),
+        "qu2": (Role.DISTRICT_OFFICER, PlaceKind.DISTRICT),
         "jiedao1": (Role.SUBDISTRICT_OFFICER, PlaceKind.SUBDISTRICT),
         "shuji1": (Role.COMMUNITY_SECRETARY, PlaceKind.COMMUNITY),
         "weiyuan1": (Role.COMMITTEE_MEMBER, PlaceKind.COMMUNITY),
@@ -263,7 +266,7 @@ def test_demo_scale_city():
         assert 4 <= community.children.count() <= 6
         assert Place.objects.subtree(community).filter(kind=PlaceKind.BUILDING).count() >= 12
     assert set(result["ratings"]) == {1, 2, 3}
-    assert result["users"] == 3 + 1 + 6 * 8
+    assert result["users"] == 4 + 1 + 6 * 8
     addresses = list(demo.household_addresses(scale="demo"))
     assert len(addresses) == len(set((b.pk, unit, room) for b, unit, room in addresses)) == 3000
     assert audit.verify().ok

@@ -107,6 +107,9 @@ def database_from_env() -> dict:
     return {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": DATA_DIR / "lianxin.sqlite3",
+        # Keep a connection per worker thread between requests: opening one (and running the PRAGMAs)
+        # per request halved the ballot endpoint's throughput (bench/performance_ballots.py).
+        "CONN_MAX_AGE": int(os.environ.get("LIANXIN_DB_CONN_MAX_AGE", "60")),
         "OPTIONS": {
             # IMMEDIATE takes the write lock at BEGIN: concurrent writers queue instead of failing.
             "transaction_mode": "IMMEDIATE",
@@ -237,6 +240,8 @@ LIANXIN_TICK_HANDLERS: list[str] = [
     "lianxin.appeals.services.requests_sweep",
     "lianxin.branch.services.visit_tasks_sweep",
     "lianxin.branch.services.compliance_remind",
+    "lianxin.performance.services.performance_cases",
+    "lianxin.assistance.services.payments_remind",
 ]
 
 # Residents' requests (D4): attachment size cap, and how many working days past its deadline an

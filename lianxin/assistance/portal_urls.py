@@ -1,3 +1,10 @@
-"""Public pages under /portal/ (no login)."""
+"""Public pages under /portal/assistance/ (no login): notices running now and the objection form."""
 
-urlpatterns = []
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.portal_notices, name="assistance_portal"),
+    path("<int:pk>/", views.portal_notice, name="assistance_portal_notice"),
+]

@@ -158,8 +158,9 @@ def _due_q(meeting_type: MeetingType, period: Period) -> Q:
 
 
 def grid_queryset(organizations, *, year: int, types: list[MeetingType], as_of: dt.date):
-    """The one grouped query: a row per organization with h<type>_<p> (held), d<type>_<p> (due),
-    and per type e<type> (due periods ended before ``as_of``) and m<type> (of those, met)."""
+    """The one grouped query: a row per organization (``GridRow``) with h<type>_<p> (held),
+    d<type>_<p> (due), and per type e<type> (due periods ended before ``as_of``) and m<type> (of
+    those, met)."""
     first, last = dt.date(year, 1, 1), dt.date(year, 12, 31)
     kinds = sorted({kind for t in types for kind in t.org_kinds})
     qs = (
@@ -210,9 +211,29 @@ def grid_queryset(organizations, *, year: int, types: list[MeetingType], as_of: 
     annotations["gaps"] = _sum([F(f"e{t.pk}") - F(f"m{t.pk}") for t in types])
     names += ["expected", "met", "gaps"]
     qs = qs.annotate(**annotations)
-    return qs.values("id", "name", "kind", "place_path", "founded_on", "dissolved_on", *names).order_by(
-        "path"
-    )
+    columns = ["id", "name", "kind", "place_path", "founded_on", "dissolved_on", *names]
+    # Tuples, read by name through one shared index: 8,500 dicts of 80 keys each cost more than
+    # the query's own aggregation.
+    index = {name: position for position, name in enumerate(columns)}
+    return (GridRow(values, index) for values in qs.values_list(*columns).order_by("path"))
+
+
+class GridRow:
+    """One organization's row of the grid: a tuple of values read by column name."""
+
+    __slots__ = ("index", "values")
+
+    def __init__(self, values: tuple, index: dict[str, int]):
+        self.values, self.index = values, index
+
+    def __getitem__(self, name: str):
+        return self.values[self.index[name]]
+
+    def keys(self):
+        return self.index.keys()
+
+    def __iter__(self):
+        return iter(self.index)
 
 
 def _flag(condition) -> Case:

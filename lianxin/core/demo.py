@@ -683,7 +683,7 @@ def summary(plan: CityPlan | None = None) -> dict:
     return result
 
 
-_LOGIN = re.compile(r"^(admin|qu|(jiedao|shuji|weiyuan|gongzuo|wangge|xieli|jiandu|dangyuan|jumin)\d+)$")
+_LOGIN = re.compile(r"^(admin|qu\d*|(jiedao|shuji|weiyuan|gongzuo|wangge|xieli|jiandu|dangyuan|jumin)\d+)$")
 
 
 def demo_logins() -> list[tuple[str, str, str]]:

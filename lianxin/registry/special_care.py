@@ -70,6 +70,10 @@ def _visible_q(actor, group: str | None = None) -> Q:
     return query
 
 
+# Modules that hang records on special care (disputes' care plans) scope by the same rule.
+visible_q = _visible_q
+
+
 def _covers(actor, group: str, path: str) -> bool:
     """Does the actor hold a group-wide assignment for ``group`` above ``path``?"""
     return any(
