@@ -282,6 +282,12 @@ def test_the_responsibility_letter_pdf(city, personas, client):
         pytest.skip(f"{PdfUnavailable.__name__}: {error}")
     response = client.get(f"/performance/goals/{sample['goal'].pk}/letter.pdf")
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    import io
+
+    from pypdf import PdfReader
+
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    assert f"{sample['goal'].year}年度目标责任书" in text.replace(" ", "")
 
 
 # --- 一会四评: weighted scores --------------------------------------------------------------------
