@@ -103,3 +103,21 @@ def test_deploy_check_requires_keys(ring):
         assert [e.id for e in errors] == ["lianxin.E001"]
     crypto.keyring.cache_clear()
     assert field_keys_configured(None) == []
+
+
+@pytest.mark.django_db
+def test_care_plan_text_is_encrypted_at_rest_and_read_back():
+    """Care plans concern people in special groups: their text is stored encrypted (issue 9)."""
+    from django.db import connection
+
+    from lianxin.disputes.models import CarePlan
+
+    plan = CarePlan(goals="稳定就业", measures="每月走访")
+    assert plan.goals_enc and "稳定就业" not in plan.goals_enc
+    assert (plan.goals, plan.measures) == ("稳定就业", "每月走访")
+    assert "goals_enc" in CarePlan.encrypted_fields and "measures_enc" in CarePlan.encrypted_fields
+    columns = {
+        c.name
+        for c in connection.introspection.get_table_description(connection.cursor(), "disputes_careplan")
+    }
+    assert "goals" not in columns and "measures" not in columns

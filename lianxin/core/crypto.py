@@ -117,6 +117,20 @@ def decrypt(token: str) -> str:
     return _aead(ring.keys[kid]).decrypt(raw[:12], raw[12:], kid.encode()).decode()
 
 
+def encrypted_text(column: str) -> property:
+    """A model attribute whose text is kept encrypted in ``column``: reading it decrypts, assigning
+    encrypts. A ``property`` so that ``Model(goals="…")`` and ``objects.create(goals="…")`` accept it.
+    Declare the column in the model's ``encrypted_fields`` so ``lianxin keys rotate`` re-encrypts it."""
+
+    def read(obj) -> str:
+        return decrypt(getattr(obj, column))
+
+    def write(obj, value) -> None:
+        setattr(obj, column, encrypt(value or ""))
+
+    return property(read, write)
+
+
 def seal(data: bytes, context: str) -> bytes:
     """``kid$`` + nonce + AES-GCM(data), bound to ``context``: for stored blobs, not for columns."""
     ring = keyring()

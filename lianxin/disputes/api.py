@@ -524,6 +524,8 @@ class PatrolViewSet(_ApiViewSet):
 class CarePlanSerializer(serializers.ModelSerializer):
     group = serializers.CharField(source="record.group", read_only=True)
     resident_name = serializers.CharField(source="record.resident.name", read_only=True)
+    goals = serializers.CharField(read_only=True)  # decrypted: the reader holds an assignment
+    measures = serializers.CharField(read_only=True)
 
     class Meta:
         model = CarePlan

@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lianxin.core import crypto
 from lianxin.core.models import PlaceScoped, PlaceScopedQuerySet, WorkingDayDeadline
 
 User = settings.AUTH_USER_MODEL
@@ -651,8 +652,12 @@ class CarePlan(PlaceScoped):
     helpers_outside = models.CharField(
         _("other helpers"), max_length=200, blank=True, help_text=_("Police officer, relatives, volunteers.")
     )
-    goals = models.TextField(_("goals"))
-    measures = models.TextField(_("measures"))
+    # About a person in a special group: encrypted at rest like the special-care details.
+    goals_enc = models.TextField(_("goals"), editable=False)
+    measures_enc = models.TextField(_("measures"), editable=False)
+    goals = crypto.encrypted_text("goals_enc")
+    measures = crypto.encrypted_text("measures_enc")
+    encrypted_fields = ("goals_enc", "measures_enc")
     contact_every_days = models.PositiveSmallIntegerField(_("contact every (days)"), default=30)
     status = models.CharField(
         _("status"), max_length=8, choices=CarePlanStatus.choices, default=CarePlanStatus.ACTIVE
@@ -685,7 +690,9 @@ class CareContact(models.Model):
     plan = models.ForeignKey(CarePlan, on_delete=models.CASCADE, related_name="contacts")
     contacted_on = models.DateField(_("contacted on"))
     method = models.CharField(_("how"), max_length=8, choices=ContactMethod.choices)
-    note = models.TextField(_("note"), blank=True)
+    note_enc = models.TextField(_("note"), blank=True, editable=False)
+    note = crypto.encrypted_text("note_enc")
+    encrypted_fields = ("note_enc",)
     by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
     class Meta:
