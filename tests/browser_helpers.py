@@ -90,6 +90,25 @@ def reseed_migration_rows() -> None:
     core_services.calendar_seed_from_package()
 
 
+def _one_request_at_a_time() -> None:
+    """The live server shares the test's in-memory SQLite connection across its threads, so two
+    requests at once (a double tap) ran on one connection: "cannot start a transaction within a
+    transaction". Served one after another, as a real server's separate connections queue on the
+    database lock. Django's server closes each connection when it is not threaded."""
+    from django.core.servers.basehttp import WSGIServer
+    from django.test.testcases import LiveServerThread
+
+    class SerialServer(WSGIServer):
+        # Requests run in the server thread itself, which already holds the shared connections.
+        def __init__(self, *args, connections_override=None, **kwargs):
+            super().__init__(*args, **kwargs)
+
+    LiveServerThread.server_class = SerialServer
+
+
+_one_request_at_a_time()
+
+
 @pytest.fixture
 def open_page(browser, live_server):
     """Open a page in a fresh context (no cookies) that asks for Chinese like our users' browsers;
