@@ -15,6 +15,8 @@ urlpatterns = [
     path("performance/", include("lianxin.performance.urls")),
     path("disputes/", include("lianxin.disputes.urls")),
     path("cobuilding/", include("lianxin.cobuilding.urls")),
+    path("elections/", include("lianxin.elections.urls")),
+    path("governance/", include("lianxin.governance.urls")),
     path("portal/assistance/", include("lianxin.assistance.portal_urls")),
     path("portal/decisions/", include("lianxin.decisions.portal_urls")),
     path("portal/board/", include("lianxin.disclosure.portal_urls")),

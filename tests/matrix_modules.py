@@ -10,7 +10,7 @@ Each module with its own pages or endpoints keeps its entries in ``tests/matrix_
 
 from importlib import import_module
 
-MODULES = ("assistance", "decisions", "disclosure", "performance", "disputes", "cobuilding")
+from lianxin.modules import MODULES
 
 
 def _modules():

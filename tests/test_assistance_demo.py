@@ -7,8 +7,9 @@ from django.urls import reverse
 
 from lianxin.assistance.models import Case, LedgerEntry, Notice, Pairing, Recusal
 from lianxin.core import demo
+from lianxin.modules import MODULES
 
-OTHER_MODULES = ("decisions", "disclosure", "performance", "disputes", "cobuilding")
+OTHER_MODULES = tuple(m for m in MODULES if m != "assistance")
 
 
 @pytest.fixture

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "lianxin.performance",
     "lianxin.disputes",
     "lianxin.cobuilding",
+    "lianxin.elections",
+    "lianxin.governance",
     "lianxin.web",
     "lianxin.api",
 ]

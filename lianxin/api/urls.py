@@ -5,6 +5,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import SimpleRouter
 
+from lianxin.modules import MODULES
+
 from . import appeals, branch, imports, registry, transfers, views, visits
 
 app_name = "api"
@@ -34,7 +36,6 @@ router.register("visit-plans", visits.VisitPlanViewSet, basename="visit-plan")
 router.register("requests", appeals.RequestViewSet, basename="request")
 router.register("request-categories", appeals.RequestCategoryViewSet, basename="request-category")
 # Modules that keep their endpoints in their own api.py.
-MODULES = ("assistance", "decisions", "disclosure", "performance", "disputes", "cobuilding")
 for _module in MODULES:
     import_module(f"lianxin.{_module}.api").register(router)
 

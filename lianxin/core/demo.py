@@ -653,7 +653,9 @@ def build_demo_city(scale: str = "demo", seed: int = DEFAULT_SEED) -> dict:
     counts.update({f"branch_{k}": v for k, v in populate_branch(scale=scale, seed=seed, actor=admin).items()})
     from importlib import import_module
 
-    for module in ("assistance", "decisions", "disclosure", "performance", "disputes", "cobuilding"):
+    from lianxin.modules import MODULES
+
+    for module in MODULES:
         made = import_module(f"lianxin.{module}.demo").populate(scale=scale, seed=seed, actor=admin)
         counts.update({f"{module}_{k}": v for k, v in made.items()})
     return {**summary(plan), **counts}

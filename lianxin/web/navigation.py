@@ -42,7 +42,7 @@ SECTIONS = [
 
 
 # Modules that keep their menu sections in their own nav.py, shown after branch life.
-MODULES = ("assistance", "decisions", "disclosure", "performance", "disputes", "cobuilding")
+from lianxin.modules import MODULES  # noqa: E402
 
 
 def sections() -> list:

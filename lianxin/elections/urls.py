@@ -1,0 +1,3 @@
+"""Staff pages of this module."""
+
+urlpatterns: list = []
