@@ -7,6 +7,8 @@ repeat minutes of work. ``build_city(monkeypatch, "decisions")`` builds the foun
 
 from importlib import import_module
 
+import pytest
+
 from lianxin.core import demo
 from lianxin.modules import MODULES
 
@@ -18,3 +20,27 @@ def build_city(monkeypatch, *modules: str, scale: str = "test") -> dict:
         if module not in modules:
             monkeypatch.setattr(import_module(f"lianxin.{module}.demo"), "populate", lambda **kwargs: {})
     return demo.build_demo_city(scale=scale)
+
+
+def module_city(*modules: str):
+    """A module-scoped fixture: the demo city with the named modules' demos, built once for the test
+    module inside a transaction rolled back after its last test. Each test still runs in its own
+    savepoint (mark it django_db), so what one test writes the next does not see.
+
+    Keep such tests in a module of their own: a test in the same module that needs an empty
+    database would find the city. `make test` distributes whole files to the xdist workers
+    (--dist loadfile), so the city is built once per run."""
+    from django.db import transaction
+
+    @pytest.fixture(scope="module")
+    def fixture(django_db_setup, django_db_blocker):
+        with django_db_blocker.unblock(), transaction.atomic():
+            patch = pytest.MonkeyPatch()
+            try:
+                built = build_city(patch, *modules)
+            finally:
+                patch.undo()
+            yield built
+            transaction.set_rollback(True)
+
+    return fixture

@@ -5,12 +5,13 @@ import datetime as dt
 from lianxin.appeals import demo as appeals_demo
 from lianxin.appeals import selectors
 from lianxin.appeals.models import Request, RequestEvent, RequestStatus
-from lianxin.core import demo
 from lianxin.places.models import Place, PlaceKind
 
+from .demo_helpers import build_city
 
-def test_demo_city_has_requests_in_several_states(db):
-    counts = demo.build_demo_city(scale="test")
+
+def test_demo_city_has_requests_in_several_states(db, monkeypatch):
+    counts = build_city(monkeypatch)
     communities = Place.objects.filter(kind=PlaceKind.COMMUNITY).count()
     assert counts["requests"] == Request.objects.count() == 3 * communities
     assert RequestEvent.objects.filter(kind="intake").count() == Request.objects.count()
@@ -21,8 +22,8 @@ def test_demo_city_has_requests_in_several_states(db):
         assert request.owner.role_assignments.filter(place__path__startswith=community_path).exists()
 
 
-def test_demo_requests_are_deterministic(db):
-    demo.build_demo_city(scale="test")
+def test_demo_requests_are_deterministic(db, monkeypatch):
+    build_city(monkeypatch)
     first = list(Request.objects.order_by("number").values_list("description", "status", "received_on"))
     Request.objects.update(merged_into=None)
     Request.objects.all().delete()
@@ -34,8 +35,8 @@ def test_demo_requests_are_deterministic(db):
     assert first == again
 
 
-def test_the_demo_dashboard_has_figures(db):
-    demo.build_demo_city(scale="test")
+def test_the_demo_dashboard_has_figures(db, monkeypatch):
+    build_city(monkeypatch)
     from lianxin.accounts.models import User
 
     officer = User.objects.filter(role_assignments__role="district_officer").first()

@@ -6,20 +6,13 @@ from django.test import Client
 from django.urls import reverse
 
 from lianxin.assistance.models import Case, LedgerEntry, Notice, Pairing, Recusal
-from lianxin.core import demo
-from lianxin.modules import MODULES
 
-OTHER_MODULES = tuple(m for m in MODULES if m != "assistance")
+from .demo_helpers import build_city
 
 
 @pytest.fixture
 def built(db, monkeypatch):
-    # Only this module's demo on top of the foundation's: another module's demo data is its own test.
-    from importlib import import_module
-
-    for module in OTHER_MODULES:
-        monkeypatch.setattr(import_module(f"lianxin.{module}.demo"), "populate", lambda **kwargs: {})
-    return demo.build_demo_city(scale="test")
+    return build_city(monkeypatch, "assistance")
 
 
 def test_demo_assistance(built):

@@ -6,13 +6,14 @@ import pytest
 from lianxin.accounts.models import RoleAssignment
 from lianxin.branch import compliance, selectors
 from lianxin.branch.models import Attendance, Meeting, MemberAccount, Recruit, VisitTask
-from lianxin.core import demo
 from lianxin.core.access import Role
+
+from .demo_helpers import build_city
 
 
 @pytest.fixture
-def built(db):
-    return demo.build_demo_city(scale="test")
+def built(db, monkeypatch):
+    return build_city(monkeypatch)
 
 
 def test_demo_branch_life(built):

@@ -13,7 +13,7 @@ from lianxin.cobuilding.models import Booking, BookingStatus
 from lianxin.core.access import Role
 
 from .conftest import _build_city, make_user
-from .test_cobuilding_helpers import BOOKED, catalogue, translations
+from .test_cobuilding_helpers import BOOKED, catalogue
 
 
 def _next_weekday_at(hour):
@@ -74,6 +74,6 @@ def test_eight_concurrent_bookings_of_one_slot_exactly_one_succeeds():
         # The catalogue's wording (Chinese once the lead merged /tmp/i18n/cobuilding.json).
         assert message.startswith(catalogue(BOOKED).split("（")[0].split(" (")[0]), message
         assert "16:00" in message, message
-    assert "该时段已被预约" in translations()[BOOKED]
+    assert "该时段已被预约" in catalogue(BOOKED)
     held = Booking.objects.filter(room=room, status=BookingStatus.PENDING)
     assert held.count() == 1 and held.get().code == made[0].code

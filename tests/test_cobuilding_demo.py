@@ -14,17 +14,13 @@ from lianxin.cobuilding.models import (
     Room,
     Volunteer,
 )
-from lianxin.core import demo
+
+from .demo_helpers import build_city
 
 
 @pytest.fixture
 def built(db, monkeypatch):
-    # Only this module's demo on top of the foundation's: the other new modules' demos have their own tests.
-    from importlib import import_module
-
-    for module in ("assistance", "decisions", "disclosure", "performance", "disputes"):
-        monkeypatch.setattr(import_module(f"lianxin.{module}.demo"), "populate", lambda **kwargs: {})
-    return demo.build_demo_city(scale="test")
+    return build_city(monkeypatch, "cobuilding")
 
 
 def test_demo_cobuilding(built):

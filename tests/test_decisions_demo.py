@@ -3,7 +3,6 @@ publications, matters in progress, deliberation days, the charter and a departur
 
 import pytest
 
-from lianxin.core import demo
 from lianxin.decisions import services
 from lianxin.decisions.models import (
     Charter,
@@ -15,15 +14,12 @@ from lianxin.decisions.models import (
     Stage,
 )
 
+from .demo_helpers import build_city
+
 
 @pytest.fixture
 def built(db, monkeypatch):
-    # Only this module's demo on top of the city: the other modules' demos are tested by their own.
-    from importlib import import_module
-
-    for module in ("assistance", "disclosure", "performance", "disputes", "cobuilding"):
-        monkeypatch.setattr(import_module(f"lianxin.{module}.demo"), "populate", lambda **kwargs: {})
-    return demo.build_demo_city(scale="test")
+    return build_city(monkeypatch, "decisions")
 
 
 def test_demo_decisions(built):

@@ -2,14 +2,15 @@
 
 import pytest
 
-from lianxin.core import demo
 from lianxin.disputes import selectors, services
 from lianxin.disputes.models import Dispute, Incident, Mediator, PatrolZone, ScreeningCheck
 
+from .demo_helpers import build_city
+
 
 @pytest.fixture
-def built(db):
-    return demo.build_demo_city(scale="test")
+def built(db, monkeypatch):
+    return build_city(monkeypatch, "disputes")
 
 
 def test_demo_disputes(built):

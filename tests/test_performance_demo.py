@@ -5,7 +5,6 @@ the year's milestones and compiled reports."""
 import pytest
 
 from lianxin.accounts.models import RoleAssignment
-from lianxin.core import demo
 from lianxin.core.access import Role
 from lianxin.performance import selectors
 from lianxin.performance.models import (
@@ -18,10 +17,12 @@ from lianxin.performance.models import (
     YearMilestone,
 )
 
+from .demo_helpers import build_city
+
 
 @pytest.fixture
-def built(db):
-    return demo.build_demo_city(scale="test")
+def built(db, monkeypatch):
+    return build_city(monkeypatch, "performance")
 
 
 def test_demo_five_systems(built):

@@ -9,20 +9,21 @@ import pytest
 import time_machine
 
 from lianxin.accounts.models import User
-from lianxin.core import demo
 from lianxin.core.models import AuditEntry
 from lianxin.registry.models import Household
 from lianxin.visits import cadence, selectors
 from lianxin.visits import demo as visits_demo
 from lianxin.visits.models import AssistantDuty, Visit, VisitAssignment, VisitKind
 
+from .demo_helpers import build_city
+
 TODAY = dt.date(2026, 11, 20)
 
 
 @pytest.fixture
-def built(db):
+def built(db, monkeypatch):
     with time_machine.travel(dt.datetime(2026, 11, 20, 9, tzinfo=ZoneInfo("Asia/Shanghai")), tick=False):
-        yield demo.build_demo_city(scale="test")
+        yield build_city(monkeypatch)
 
 
 def test_seed_adds_pairs_visits_and_duties(built):
