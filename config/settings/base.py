@@ -71,6 +71,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "lianxin.core.replicas.ReplicaRoutingMiddleware",
     "lianxin.accounts.security.SessionSecurityMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -126,7 +127,32 @@ def database_from_env() -> dict:
     }
 
 
-DATABASES = {"default": database_from_env()}
+def replicas_from_env() -> dict:
+    """LIANXIN_REPLICA_URLS (comma-separated PostgreSQL URLs of streaming replicas) → ``replica_1`` …
+    Reads go there only where a view opts in (lianxin.core.replicas); with none, nothing changes."""
+    replicas = {}
+    for number, url in enumerate(env_list("LIANXIN_REPLICA_URLS"), start=1):
+        config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("LIANXIN_DB_CONN_MAX_AGE", "60")))
+        # A replica is a physical copy of the primary: the test run has no database of its own for it.
+        config["TEST"] = {"MIRROR": "default"}
+        # A replica that does not answer quickly is skipped (the primary answers instead).
+        config.setdefault("OPTIONS", {}).setdefault("connect_timeout", 2)
+        replicas[f"replica_{number}"] = config
+    return replicas
+
+
+DATABASES = {"default": database_from_env(), **replicas_from_env()}
+DATABASE_ROUTERS = ["lianxin.core.dbrouter.PrimaryReplicaRouter"]
+# Replicas further behind the primary than this are not read from (the primary answers instead).
+LIANXIN_REPLICA_MAX_LAG_SECONDS = float(os.environ.get("LIANXIN_REPLICA_MAX_LAG_SECONDS", "5"))
+# After a write, the same browser reads from the primary for this long (read-after-write).
+LIANXIN_REPLICA_PIN_SECONDS = int(os.environ.get("LIANXIN_REPLICA_PIN_SECONDS", "10"))
+# URL names whose requests read from a replica (dashboards, reports, exports); writes stay on the primary.
+LIANXIN_REPLICA_READ_URLS = env_list(
+    "LIANXIN_REPLICA_READ_URLS",
+    "request_dashboard,request_export,assistance_reports,assistance_export,visit_coverage_export,"
+    "disclosure_late_export,disputes_metrics_export,performance_reports",
+)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 
@@ -179,7 +205,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "lianxin.api.pagination.Pages",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "lianxin.api.exceptions.exception_handler",
 }
@@ -218,10 +244,40 @@ SPECTACULAR_SETTINGS = {
         "ReserveStageEnum": "lianxin.branch.models.ReserveStage",
         "PostHoldingStatusEnum": "lianxin.branch.models.PostHoldingStatus",
         "HardshipStatusEnum": "lianxin.branch.models.HardshipStatus",
+        "OrgFieldEnum": "lianxin.places.models.OrgField",
+        "ContactChainLevelEnum": "lianxin.governance.models.ChainLevel",
+        "ElectionRoundOutcomeEnum": "lianxin.elections.models.RoundOutcome",
+        "AccountabilityOutcomeEnum": "lianxin.performance.models.CaseOutcome",
+        "RollupLevelEnum": ["district", "subdistrict", "community"],
+        # Assistance steps and dispute escalation share these levels (and their labels).
+        "PlaceLevelEnum": "lianxin.disputes.models.Level",
     },
 }
 
+# The queue lives in the primary database: every node's `lianxin db_worker` claims rows with
+# SELECT … FOR UPDATE SKIP LOCKED, so any number of workers on any number of nodes run each task once.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
+def cache_from_env() -> dict:
+    """LIANXIN_CACHE_URL: ``redis://host:6379/0`` (shared by every app node), ``db`` (a table in the
+    database; run ``lianxin createcachetable``) or unset (per-process memory: one node only)."""
+    url = os.environ.get("LIANXIN_CACHE_URL", "").strip()
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url, "KEY_PREFIX": "lx"}
+    if url == "db":
+        return {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "lianxin_cache"}
+    return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+
+
+CACHES = {"default": cache_from_env()}
+# Sessions: in the database (default; every node behind the same database shares them), or
+# ``cache`` / ``cached_db`` with a shared LIANXIN_CACHE_URL (Redis).
+SESSION_ENGINE = {
+    "db": "django.contrib.sessions.backends.db",
+    "cache": "django.contrib.sessions.backends.cache",
+    "cached_db": "django.contrib.sessions.backends.cached_db",
+}[os.environ.get("LIANXIN_SESSION_STORE", "db")]
 
 EMAIL_BACKEND = os.environ.get("LIANXIN_EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend")
 EMAIL_HOST = os.environ.get("LIANXIN_EMAIL_HOST", "localhost")
@@ -244,6 +300,7 @@ LIANXIN_TICK_HANDLERS: list[str] = [
     "lianxin.branch.services.compliance_remind",
     "lianxin.performance.services.performance_cases",
     "lianxin.assistance.services.payments_remind",
+    "lianxin.elections.services.terms_remind",
 ]
 
 # Residents' requests (D4): attachment size cap, and how many working days past its deadline an

@@ -55,6 +55,17 @@ def healthz(request):
         return JsonResponse({"status": "error"}, status=503)
 
 
+def metrics(request):
+    """Prometheus metrics for the operators' monitoring; internal addresses or a bearer token only."""
+    from django.http import Http404, HttpResponse
+
+    from lianxin.core import metrics as core_metrics
+
+    if not core_metrics.may_read(request):
+        raise Http404
+    return HttpResponse(core_metrics.render(), content_type=core_metrics.CONTENT_TYPE)
+
+
 @login_required
 def home(request):
     user = request.user
