@@ -57,15 +57,19 @@ def test_community_organizations_are_rated(built):
     community_orgs = PartyOrganization.objects.filter(place__kind=PlaceKind.COMMUNITY)
     assert community_orgs.count() >= 8
     for org in community_orgs:
-        rating = OrgRating.objects.get(organization=org)
-        assert org.rating == rating.rating
-        assert rating.place_path == org.place_path
-        assert rating.basis
-        assert access.can(rating.rated_by, access.Action.RATE_ORG, org.place_path)
-        if rating.rating in (2, 3):
-            assert rating.upgrade_plan and rating.upgrade_due > today
-        else:
-            assert not rating.upgrade_plan and rating.upgrade_due is None
+        # The foundation's rating, then (governance) the one the reviewed standards self-check gave:
+        # the latest is the organization's class.
+        ratings = list(org.ratings.all())
+        assert ratings and org.rating == ratings[0].rating
+        for rating in ratings:
+            assert rating.place_path == org.place_path
+            assert rating.basis
+            assert access.can(rating.rated_by, access.Action.RATE_ORG, org.place_path)
+            if rating.rating in (2, 3):
+                assert rating.upgrade_plan and rating.upgrade_due > rating.rated_on
+            else:
+                assert not rating.upgrade_plan and rating.upgrade_due is None
+    assert OrgRating.objects.filter(upgrade_due__gt=today).exists()
     assert set(OrgRating.objects.values_list("rating", flat=True)) == {1, 2, 3}
 
 

@@ -1,4 +1,10 @@
 """Main-menu sections of this module: (url name, label, action or predicate), as in
 lianxin.web.navigation.SECTIONS."""
 
-SECTIONS: list = []
+from django.utils.translation import gettext_lazy as _
+
+from .actions import ElectionAction
+
+SECTIONS: list = [
+    ("elections", _("Elections"), ElectionAction.VIEW),
+]
