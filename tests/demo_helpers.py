@@ -28,8 +28,11 @@ def module_city(*modules: str):
     savepoint (mark it django_db), so what one test writes the next does not see.
 
     Keep such tests in a module of their own: a test in the same module that needs an empty
-    database would find the city. `make test` distributes whole files to the xdist workers
-    (--dist loadfile), so the city is built once per run."""
+    database would find the city. (Each xdist worker that runs some of them builds it once. Whole
+    files per worker, --dist loadfile, would build it once in all but runs a file's transactional
+    tests, which leave the tables empty, before other files' tests that need the data migrations'
+    rows: pytest-django orders transactional tests last only within the default distribution.)"""
+
     from django.db import transaction
 
     @pytest.fixture(scope="module")

@@ -318,3 +318,31 @@ def test_tick_command_runs(todos_into_2027, capsys):
     call_command("tick")
     assert '"recomputed": 2' in capsys.readouterr().out
     assert not Todo.objects.filter(due_provisional=True).exists()
+
+
+# --- the working-day batch behind per-row due dates (visit_duties) ---------------------------------
+
+
+@pytest.mark.django_db
+def test_calendar_batch_reads_each_year_once_with_the_same_answers(django_assert_num_queries):
+    import datetime as dt
+
+    from lianxin.core import calendar
+
+    days = [dt.date(2026, 9, 20), dt.date(2026, 10, 5), dt.date(2026, 10, 8), dt.date(2027, 1, 1)]
+
+    def answers():
+        return (
+            [calendar.is_working_day(d) for d in days]
+            + [calendar.previous_working_day(d) for d in days]
+            + [calendar.add_working_days(dt.date(2026, 9, 30), 1)]
+        )
+
+    plain = answers()
+    with calendar.batch():
+        batched = answers()
+        with django_assert_num_queries(0), calendar.batch():  # read once; nested blocks share it
+            again = answers()
+    assert batched == again == plain
+    assert plain[-1] == calendar.Deadline(dt.date(2026, 10, 8), False)
+    assert not calendar.WorkingCalendar([2027]).is_working_day(dt.date(2027, 1, 2))  # outside: reads again

@@ -4,6 +4,7 @@ Reads through lianxin.branch.selectors (out of scope answers 404 like missing); 
 lianxin.branch.services, which check access again, validate (400 with the field named) and audit.
 """
 
+from django.db.models import Prefetch
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
@@ -162,7 +163,11 @@ class MeetingViewSet(_ApiViewSet):
         return self._page(
             selectors.meeting_list(
                 actor=request.user, organization=filters.get("organization"), year=filters.get("year")
-            ).prefetch_related("attendance__member__resident")
+            ).prefetch_related(
+                # One query whether or not the page's meetings have attendance yet (a nested
+                # prefetch would add two more only when they do).
+                Prefetch("attendance", queryset=Attendance.objects.select_related("member__resident"))
+            )
         )
 
     def retrieve(self, request, pk):

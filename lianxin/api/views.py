@@ -28,6 +28,7 @@ from lianxin.places import selectors as place_selectors
 from lianxin.places import services as place_services
 
 from . import serializers as s
+from .pagination import Pages
 from .permissions import IsSystemAdmin, ScopedAction
 
 
@@ -38,6 +39,7 @@ def _valid(serializer) -> dict:
 
 class _ApiViewSet(viewsets.GenericViewSet):
     lookup_value_converter = "int"
+    pagination_class = Pages
 
     def _query(self, serializer_class) -> dict:
         return _valid(serializer_class(data=self.request.query_params, context=self.get_serializer_context()))

@@ -49,7 +49,7 @@ def request_list(
     today: dt.date | None = None,
 ):
     """Requests the actor may see, newest first; ``mine`` = owned or handled by the actor."""
-    qs = Request.objects.select_related("category", "place", "owner", "handler", "handler_place")
+    qs = Request.objects.select_related("category", "place", "owner", "handler", "handler_place", "resident")
     visible = _visible_q(actor, Action.VIEW_REQUESTS)
     if visible is not None:
         qs = qs.filter(visible)

@@ -775,7 +775,7 @@ class PairingViewSet(_ApiViewSet):
         return pairing
 
     def list(self, request):
-        return self._page(selectors.pairing_list(actor=request.user))
+        return self._page(selectors.pairing_list(actor=request.user).prefetch_related("actions", "notes"))
 
     def retrieve(self, request, pk):
         return self._render(self.get_object())

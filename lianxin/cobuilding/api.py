@@ -365,6 +365,15 @@ class CobuildingFundSerializer(serializers.ModelSerializer):
         validators = []
 
     def get_figures(self, obj) -> dict:
+        if hasattr(obj, "approved_income_fen"):  # a list row: summed in the list's query
+            income, spent = obj.approved_income_fen or 0, obj.approved_spent_fen or 0
+            return {
+                "kind": obj.kind,
+                "budget": obj.budget_fen,
+                "income": income,
+                "spent": spent,
+                "balance": income - spent,
+            }
         figures = services.fund_figures(obj.place_id, obj.year)
         return next((row for row in figures["funds"] if row["kind"] == obj.kind), {})
 
@@ -425,7 +434,7 @@ class FundViewSet(_ApiViewSet):
         return fund
 
     def list(self, request):
-        return self._page(self.get_queryset())
+        return self._page(selectors.with_approved_sums(self.get_queryset()))
 
     def retrieve(self, request, pk):
         return self._render(self.get_object())

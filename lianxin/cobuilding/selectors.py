@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.models import Count, DurationField, ExpressionWrapper, F, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
 from lianxin.core import access
@@ -16,6 +16,8 @@ from .models import (
     BookingStatus,
     Commitment,
     CommitmentStatus,
+    Direction,
+    EntryStatus,
     Fund,
     FundPublication,
     JointMeeting,
@@ -184,6 +186,25 @@ def fund_list(*, actor, year: int | None = None):
     if year:
         qs = qs.filter(year=year)
     return qs.order_by("place_path", "-year", "kind")
+
+
+def with_approved_sums(funds):
+    """Funds annotated with their approved income and spending (fen; None when there is none), as
+    services.fund_figures sums them, for a list of funds in one query."""
+    approved = LedgerEntry.objects.filter(fund=OuterRef("pk"), status=EntryStatus.APPROVED)
+
+    def total(direction):
+        return Subquery(
+            approved.filter(direction=direction)
+            .order_by()
+            .values("fund")
+            .annotate(total=Sum("amount_fen"))
+            .values("total")[:1]
+        )
+
+    return funds.annotate(
+        approved_income_fen=total(Direction.INCOME), approved_spent_fen=total(Direction.EXPENSE)
+    )
 
 
 def fund_get(*, actor, pk) -> Fund:

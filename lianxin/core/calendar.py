@@ -7,7 +7,9 @@ stored as such, shown as such, and recomputed when the year is loaded.
 """
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 from django.apps import apps
@@ -25,18 +27,54 @@ class Deadline:
     provisional: bool
 
 
+# Inside ``batch()``: the years read so far, year → None (not loaded) or its special days.
+_batch: ContextVar[dict[int, dict[dt.date, bool] | None] | None] = ContextVar(
+    "working_calendar_batch", default=None
+)
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Within the block, each year's official calendar is read from the database once, however
+    many working-day calculations run (a page computing due dates for every row). Nested blocks
+    share the outer one. Use for reads only: a year loaded inside the block is not seen by it."""
+    token = _batch.set({}) if _batch.get() is None else None
+    try:
+        yield
+    finally:
+        if token is not None:
+            _batch.reset(token)
+
+
+def _read_years(years: list[int]) -> dict[int, dict[dt.date, bool] | None]:
+    """Each year → its special days (date → is a workday) when loaded, None when not: two queries."""
+    loaded = set(CalendarYear.objects.filter(year__in=years).values_list("year", flat=True))
+    found: dict[int, dict[dt.date, bool] | None] = {year: ({} if year in loaded else None) for year in years}
+    if loaded:
+        for day, kind in CalendarDay.objects.filter(date__year__in=loaded).values_list("date", "kind"):
+            found[day.year][day] = kind == DayKind.WORKDAY
+    return found
+
+
 class WorkingCalendar:
-    """The working days of a set of years, loaded in two queries. Cheap to build per call."""
+    """The working days of a set of years, loaded in two queries (none for years already read
+    inside ``batch()``). Cheap to build per call."""
 
     def __init__(self, years: Iterable[int]):
         years = sorted(set(years))
-        self.loaded_years = set(CalendarYear.objects.filter(year__in=years).values_list("year", flat=True))
+        cache = _batch.get()
+        if cache is None:
+            found = _read_years(years)
+        else:
+            missing = [year for year in years if year not in cache]
+            if missing:
+                cache.update(_read_years(missing))
+            found = {year: cache[year] for year in years}
+        self.loaded_years = {year for year, days in found.items() if days is not None}
         self.exceptions: dict[dt.date, bool] = {}
-        if self.loaded_years:
-            for day, kind in CalendarDay.objects.filter(date__year__in=self.loaded_years).values_list(
-                "date", "kind"
-            ):
-                self.exceptions[day] = kind == DayKind.WORKDAY
+        for days in found.values():
+            if days:
+                self.exceptions.update(days)
 
     def is_working_day(self, day: dt.date) -> bool:
         if day in self.exceptions:

@@ -3,6 +3,7 @@ departure audits. Reads through lianxin.decisions.selectors (out of scope answer
 missing); writes through lianxin.decisions.services, which check access again, validate (400 with
 the field named) and audit."""
 
+from django.db.models import Prefetch
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
@@ -206,7 +207,7 @@ class ResolutionViewSet(_ApiViewSet):
         filters = self._query(DecisionResolutionFilterSerializer)
         return self._page(
             selectors.matter_list(actor=request.user, status=filters.get("status", "")).prefetch_related(
-                "records"
+                Prefetch("records", queryset=StageRecord.objects.select_related("recorded_by"))
             )
         )
 

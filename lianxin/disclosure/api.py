@@ -218,7 +218,8 @@ class NoticeViewSet(_ApiViewSet):
             qs = qs.filter(section=filters["section"])
         if filters.get("status"):
             qs = qs.filter(status=filters["status"])
-        return self._page(qs.order_by("-published_at", "-id"))
+        # ``newer`` of each row comes with it: one query for the page, not one per row.
+        return self._page(qs.select_related("next_version").order_by("-published_at", "-id"))
 
     def retrieve(self, request, pk):
         return self._render(self.get_object())

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from statistics import median
 
 from django.db import transaction
-from django.db.models import Count, Q
+from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.utils.translation import gettext as _
 
@@ -27,6 +27,7 @@ from .models import (
     IncidentPlan,
     Level,
     Mediator,
+    PatrolMember,
     PatrolShift,
     PatrolTeam,
     PatrolZone,
@@ -281,7 +282,8 @@ def plan_list(*, actor):
 
 
 def team_list(*, actor):
-    return access.restrict(PatrolTeam.objects.prefetch_related("members", "zones"), actor, A.VIEW_DISPUTES)
+    members = Prefetch("members", queryset=PatrolMember.objects.select_related("building"))
+    return access.restrict(PatrolTeam.objects.prefetch_related(members, "zones"), actor, A.VIEW_DISPUTES)
 
 
 def zone_list(*, actor):
@@ -294,17 +296,30 @@ def zone_get(*, actor, pk) -> PatrolZone:
 
 def rota(zone: PatrolZone, days: list[dt.date]) -> list[dict]:
     """Each day's shifts and its gaps, for the rota page: [{"day", "shifts", "gaps"}]."""
-    shifts = list(
-        PatrolShift.objects.filter(zone=zone, day__in=days)
+    return rotas([zone], days)[zone.pk]
+
+
+def rotas(zones: list[PatrolZone], days: list[dt.date]) -> dict[int, list[dict]]:
+    """``rota`` of several zones at once (two queries whatever the number of zones), by zone pk."""
+    shifts = (
+        PatrolShift.objects.filter(zone__in=zones, day__in=days)
         .prefetch_related("members")
         .order_by("day", "start_hour")
     )
-    by_day: dict = {}
+    by_zone_day: dict = {}
     for shift in shifts:
-        by_day.setdefault(shift.day, []).append(shift)
-    return [
-        {"day": d, "shifts": by_day.get(d, []), "gaps": rota_gaps(zone, d, by_day.get(d, []))} for d in days
-    ]
+        by_zone_day.setdefault((shift.zone_id, shift.day), []).append(shift)
+    return {
+        zone.pk: [
+            {
+                "day": d,
+                "shifts": by_zone_day.get((zone.pk, d), []),
+                "gaps": rota_gaps(zone, d, by_zone_day.get((zone.pk, d), [])),
+            }
+            for d in days
+        ]
+        for zone in zones
+    }
 
 
 # --- care plans (need-to-know, every read audited) -----------------------------------------------------------

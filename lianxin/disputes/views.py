@@ -715,7 +715,7 @@ def patrols(request):
     access.require(user, A.VIEW_DISPUTES)
     today = timezone.localdate()
     zones = list(selectors.zone_list(actor=user)[:100])
-    rota = {z.pk: selectors.rota(z, [today])[0] for z in zones}
+    rota = {pk: days[0] for pk, days in selectors.rotas(zones, [today]).items()}
     return render(
         request,
         "disputes/patrols.html",

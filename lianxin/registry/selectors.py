@@ -37,7 +37,9 @@ def search_q(query: str, prefix: str = "") -> Q:
 
 
 def resident_list(*, actor, q: str = "", household=None, include_moved_out: bool = False):
-    qs = access.restrict(Resident.objects.select_related("household", "place"), actor, Action.VIEW_PEOPLE)
+    qs = access.restrict(
+        Resident.objects.select_related("household__place", "place"), actor, Action.VIEW_PEOPLE
+    )
     if q:
         qs = qs.filter(search_q(q))
     if household is not None:

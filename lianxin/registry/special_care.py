@@ -54,11 +54,14 @@ def _active_assignments(actor) -> list[tuple[str, str, int | None]]:
     return [row for row in rows if any(row[1].startswith(root) for root in people_roots)]
 
 
-def _visible_q(actor, group: str | None = None) -> Q:
-    """The records ``actor`` may see: matches nothing without an assignment."""
+def _visible_q(actor, group: str | None = None, assignments=None) -> Q:
+    """The records ``actor`` may see: matches nothing without an assignment. ``assignments``: the
+    actor's ``_active_assignments`` when the caller has them already (read once per request)."""
     query = Q(pk__in=[])
     by_group: dict[str, list[str]] = {}
-    for assigned_group, path, record_id in _active_assignments(actor):
+    if assignments is None:
+        assignments = _active_assignments(actor)
+    for assigned_group, path, record_id in assignments:
         if group and assigned_group != group:
             continue
         if record_id:
@@ -82,9 +85,11 @@ def _covers(actor, group: str, path: str) -> bool:
     )
 
 
-def _audit_place(actor):
+def _audit_place(actor, assignments=None):
     """The one place a read spans, when the actor's assignments have a single root."""
-    roots = tree.minimal_roots(path for _g, path, _r in _active_assignments(actor))
+    if assignments is None:
+        assignments = _active_assignments(actor)
+    roots = tree.minimal_roots(path for _g, path, _r in assignments)
     return Place.objects.filter(path=roots[0]).first() if len(roots) == 1 else None
 
 
@@ -112,7 +117,10 @@ def special_care_list(
     purpose = _purpose(purpose)
     if group and group not in SpecialCareGroup.values:
         raise ValidationError({"group": _("Choose a group.")})
-    qs = SpecialCareRecord.objects.select_related("resident", "place").filter(_visible_q(actor, group))
+    assignments = _active_assignments(actor)
+    qs = SpecialCareRecord.objects.select_related("resident", "place").filter(
+        _visible_q(actor, group, assignments)
+    )
     if not include_ended:
         qs = qs.filter(ended_on__isnull=True)
     rows = list(qs[offset : offset + limit] if limit is not None else qs[offset:])
@@ -120,7 +128,7 @@ def special_care_list(
         audit.record(
             actor=actor,
             action="special_care.list",
-            place=_audit_place(actor),
+            place=_audit_place(actor, assignments),
             after={"group": group or "", "records": [row.pk for row in rows], "count": len(rows)},
             reason=purpose,
         )

@@ -188,7 +188,8 @@ def _group(request) -> str:
 def special_care_list(request):
     group = _group(request)
     records = []
-    if special_care.has_assignment(request.user):
+    assigned = special_care.has_assignment(request.user)
+    if assigned:
         records = special_care.special_care_list(
             actor=request.user,
             purpose=_("Special care list page"),
@@ -202,7 +203,8 @@ def special_care_list(request):
             "records": records,
             "group": group,
             "groups": SpecialCareGroup.choices,
-            "can_create": special_care.open_to(request.user),
+            # special_care.open_to, without reading the assignments again.
+            "can_create": assigned or access.can(request.user, Action.MANAGE_SPECIAL_CARE),
             "can_assign": access.can(request.user, Action.MANAGE_SPECIAL_CARE),
         },
     )

@@ -5,6 +5,7 @@ subtree is missing (404), exactly like in the registry.
 """
 
 import datetime as dt
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from django.utils import timezone
 from lianxin.accounts.models import RoleAssignment
 from lianxin.core import access, tree
 from lianxin.core.access import Action, Role
+from lianxin.core.calendar import batch as working_calendar_batch
 from lianxin.places.models import Place, PlaceKind
 from lianxin.registry.models import DifficultyTag, Household, Resident
 from lianxin.registry.selectors import search_q
@@ -283,9 +285,9 @@ def never_visited(*, actor, year: int, month: int, within=None):
 
 
 def grids_for(*, actor):
-    return access.restrict(Place.objects.filter(kind=PlaceKind.GRID), actor, Action.VIEW_VISITS).order_by(
-        "path"
-    )
+    return access.restrict(
+        Place.objects.filter(kind=PlaceKind.GRID).select_related("parent"), actor, Action.VIEW_VISITS
+    ).order_by("path")
 
 
 # --- pairs ----------------------------------------------------------------------------------------
@@ -307,14 +309,35 @@ def assignment_list(*, actor, include_ended: bool = False) -> list[PairLoad]:
     ).annotate(explicit=Count("households"))
     if not include_ended:
         qs = qs.filter(ended_on__isnull=True)
-    result = []
-    for assignment in qs.order_by("place_path", "pk"):
-        if assignment.explicit:
-            load = assignment.explicit
-        else:
-            load = Household.objects.under(assignment.place_path).count()
-        result.append(PairLoad(assignment, load))
-    return result
+    assignments = list(qs.order_by("place_path", "pk"))
+    households_under = _household_counts_under([a.place_path for a in assignments if not a.explicit])
+    return [
+        PairLoad(assignment, assignment.explicit or households_under[assignment.place_path])
+        for assignment in assignments
+    ]
+
+
+def _household_counts_under(roots: list[str]) -> dict[str, int]:
+    """The number of households under each of ``roots``, from one grouped query (per place path,
+    so as many rows as buildings, not households)."""
+    if not roots:
+        return {}
+    per_path = sorted(
+        Household.objects.under(*roots)
+        .order_by()
+        .values("place_path")
+        .annotate(n=Count("pk"))
+        .values_list("place_path", "n")
+    )
+    paths = [path for path, _n in per_path]
+    running = [0]
+    for _path, n in per_path:
+        running.append(running[-1] + n)
+    # Paths are fixed-width digits: Python's string order is the database's (lianxin.core.tree).
+    return {
+        root: running[bisect_left(paths, tree.successor(root))] - running[bisect_left(paths, root)]
+        for root in roots
+    }
 
 
 def assignment_get(*, actor, pk, action: str = Action.VIEW_VISITS) -> VisitAssignment:
@@ -383,19 +406,35 @@ def assistant_assignments(*, actor):
 
 
 def assistant_duties(*, actor, today: dt.date) -> list[AssistantDuties]:
-    result = []
-    for assignment in assistant_assignments(actor=actor):
+    assignments = list(assistant_assignments(actor=actor))
+    if not assignments:
+        return []
+    sinces = {}
+    for assignment in assignments:
         granted = timezone.localtime(assignment.granted_at).date()
-        since = min(today, max(granted, today - dt.timedelta(days=DUTY_LOOKBACK_DAYS)))
-        done: dict[str, set[dt.date]] = {}
-        for kind, start in AssistantDuty.objects.filter(
-            assistant=assignment.user, place=assignment.place, period_start__gte=since - dt.timedelta(days=92)
-        ).values_list("kind", "period_start"):
-            done.setdefault(kind, set()).add(start)
-        entry = AssistantDuties(assignment)
-        for kind in DutyKind.values:
-            entry.items[kind] = cadence.duty_items(kind, since=since, today=today, done=done.get(kind, set()))
-        result.append(entry)
+        sinces[assignment.pk] = min(today, max(granted, today - dt.timedelta(days=DUTY_LOOKBACK_DAYS)))
+    # Every assistant's recorded duties in one query, sorted out per assignment below.
+    recorded: dict[tuple[int, int], list[tuple[str, dt.date]]] = {}
+    for assistant_id, place_id, kind, start in AssistantDuty.objects.filter(
+        assistant__in={a.user_id for a in assignments},
+        place__in={a.place_id for a in assignments},
+        period_start__gte=min(sinces.values()) - dt.timedelta(days=92),
+    ).values_list("assistant_id", "place_id", "kind", "period_start"):
+        recorded.setdefault((assistant_id, place_id), []).append((kind, start))
+    result = []
+    with working_calendar_batch():
+        for assignment in assignments:
+            since = sinces[assignment.pk]
+            done: dict[str, set[dt.date]] = {}
+            for kind, start in recorded.get((assignment.user_id, assignment.place_id), []):
+                if start >= since - dt.timedelta(days=92):
+                    done.setdefault(kind, set()).add(start)
+            entry = AssistantDuties(assignment)
+            for kind in DutyKind.values:
+                entry.items[kind] = cadence.duty_items(
+                    kind, since=since, today=today, done=done.get(kind, set())
+                )
+            result.append(entry)
     return result
 
 
