@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install messages demo test test-sqlite test-postgres check lint clean
+.PHONY: install messages demo test test-sqlite test-postgres check lint clean bench
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,13 @@ check: messages
 		LIANXIN_FIELD_KEYS=k1:$$(python3 -c 'import base64,secrets;print(base64.b64encode(secrets.token_bytes(32)).decode())') \
 		LIANXIN_LOOKUP_KEY=$$(python3 -c 'import base64,secrets;print(base64.b64encode(secrets.token_bytes(32)).decode())') \
 		DJANGO_SETTINGS_MODULE=config.settings.prod $(BIN)/lianxin check --deploy --fail-level WARNING
+
+# The benchmark suite (issue 11, docs/performance.md): every scenario against its floor in the same run,
+# on SQLite and PostgreSQL (127.0.0.1:5432); prints the table, writes test-artifacts/bench-all.json.
+# Full sizes take about two hours on a 2-core machine; `make bench BENCH_ARGS=--quick` takes minutes.
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python -m bench.run_all $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles test-artifacts

@@ -19,6 +19,7 @@ organization's view (goal ≤ 10 ms). Numbers are printed, whatever they are. No
 
 import argparse
 import datetime as dt
+import json
 import os
 import random
 import statistics
@@ -44,22 +45,9 @@ def fresh_database(database: str) -> None:
         if not url.startswith("postgres"):
             url = DEFAULT_PG
         os.environ["DATABASE_URL"] = url
-        import dj_database_url
-        import psycopg
+        from bench.common import fresh_database as fresh
 
-        config = dj_database_url.parse(url)
-        name = config["NAME"]
-        admin = psycopg.connect(
-            dbname="postgres",
-            user=config.get("USER") or None,
-            password=config.get("PASSWORD") or None,
-            host=config.get("HOST") or None,
-            port=config.get("PORT") or None,
-            autocommit=True,
-        )
-        with admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.execute(f'CREATE DATABASE "{name}"')
+        fresh(database, url, workdir / f"data-{database}")  # emptied, not dropped (see there)
     else:
         os.environ.pop("DATABASE_URL", None)
         for suffix in ("", "-wal", "-shm"):
@@ -235,6 +223,7 @@ def main(argv=None) -> int:
     parser.add_argument("--database", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--orgs", type=int, default=8500)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=None, help="also write the figures as JSON")
     args = parser.parse_args(argv)
     if args.database == "sqlite":
         print("the hand-written SQL uses PostgreSQL syntax; run with --database postgres", file=sys.stderr)
@@ -311,6 +300,32 @@ def main(argv=None) -> int:
         compliance.compliance_grid(actor=user, year=YEAR, organization=one, as_of=as_of)
         single.append(time.perf_counter() - start)
     print(f"one organization's view: median {statistics.median(single) * 1000:.2f} ms (goal ≤ 10 ms)")
+    if args.out:
+        ratios = [o / q for o, q in zip(timings["orm"], timings["sql"], strict=True)]
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(
+            json.dumps(
+                {
+                    "database": args.database,
+                    "orgs": loaded["orgs"],
+                    "meetings": loaded["meetings"],
+                    "rounds": args.rounds,
+                    "median_ms": {name: value * 1000 for name, value in med.items()},
+                    "rounds_ms": {name: [v * 1000 for v in values] for name, values in timings.items()},
+                    "ratio": med["orm"] / med["sql"],
+                    "ratio_rounds": ratios,
+                    "ratio_min": min(ratios),
+                    "ratio_max": max(ratios),
+                    "orm_query_ratio": med["orm-query"] / med["sql"],
+                    "one_organization_ms": statistics.median(single) * 1000,
+                    "one_organization_ms_min": min(single) * 1000,
+                    "one_organization_ms_max": max(single) * 1000,
+                    "mismatches": mismatches,
+                },
+                indent=2,
+            )
+        )
+        print(f"written to {args.out}")
     return 0 if not mismatches else 1
 
 

@@ -5,8 +5,9 @@ opens, against a bare Django endpoint on the same server in the same run.
     .venv/bin/python -m bench.performance_ballots --database postgres --count 200000
 
 A fresh database (SQLite in test-artifacts/bench-performance/, or the PostgreSQL database named by
---url, dropped and created) is migrated; one community, an evaluation with three people evaluated and
-N one-time codes are made through the services. gunicorn (sync workers, --workers) serves
+--url, emptied by bench.common.fresh_database) is migrated; one community, an evaluation with three
+people evaluated and N one-time codes are made through the services. gunicorn with the production configuration
+(config/gunicorn.conf.py: threaded workers; --workers, --threads) serves
 bench.performance_settings: the dev settings with DEBUG off and one extra route, /bench/bare/, that
 answers "ok" through the same middleware without touching the database.
 
@@ -32,7 +33,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/lx_bench_performance"
@@ -66,18 +67,9 @@ def _env(args) -> dict:
 
 
 def fresh_database(args) -> None:
-    if args.database == "sqlite":
-        DATA_DIR.mkdir(parents=True, exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            (DATA_DIR / f"lianxin.sqlite3{suffix}").unlink(missing_ok=True)
-        return
-    import psycopg
+    from bench.common import fresh_database as fresh
 
-    parts = urlsplit(args.url)
-    admin, name = urlunsplit(parts._replace(path="/postgres")), parts.path.lstrip("/")
-    with psycopg.connect(admin.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
+    fresh(args.database, args.url, DATA_DIR)
 
 
 def setup_data(count: int) -> dict:
@@ -264,10 +256,14 @@ def run(args) -> dict:
         [
             str(gunicorn if gunicorn.exists() else "gunicorn"),
             "config.wsgi:application",
+            "--config",
+            str(ROOT / "config" / "gunicorn.conf.py"),
             "--bind",
             f"127.0.0.1:{port}",
             "--workers",
             str(args.workers),
+            "--threads",
+            str(args.threads),
             "--log-level",
             "warning",
         ],
@@ -276,6 +272,8 @@ def run(args) -> dict:
     )
     try:
         _wait_for(port, server)
+        # Warm up every worker (lazy imports, database connections) before the timed rounds.
+        run_phase(port, "bare", list(range(args.clients * 20)), data["evaluees"], args.clients)
         # Alternating rounds (bare, ballots, bare, …) so that a change in the machine's load hits both.
         rounds = max(1, min(args.rounds, args.count))
         bare, ballots = [], []
@@ -298,6 +296,7 @@ def run(args) -> dict:
         "count": args.count,
         "clients": args.clients,
         "workers": args.workers,
+        "threads": args.threads,
         "sqlite_conn_max_age": args.sqlite_conn_max_age,
         "rounds": rounds,
         "issue_seconds": data["issue_seconds"],
@@ -334,6 +333,9 @@ def main(argv=None) -> int:
     parser.add_argument("--clients", type=int, default=6)
     # gunicorn's usual 2 × cores + 1: concurrent commits share PostgreSQL's WAL flush (group commit).
     parser.add_argument("--workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
+    parser.add_argument(
+        "--threads", type=int, default=4, help="threads per worker (the production config's default)"
+    )
     parser.add_argument(
         "--sqlite-conn-max-age",
         type=int,

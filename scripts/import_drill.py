@@ -156,6 +156,12 @@ def main() -> int:
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--rows", type=int, default=170_000)
     parser.add_argument("--seed", type=int, default=None)
+    parser.add_argument(
+        "--latest",
+        type=float,
+        default=0.95,
+        help="kill no later than this share of the rehearsal's duration (a smoke run uses 0.5)",
+    )
     parser.add_argument("--workdir", type=Path, default=Path(tempfile.gettempdir()) / "lianxin-import-drill")
     args = parser.parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
@@ -194,7 +200,7 @@ def main() -> int:
     failures = completed = 0
     for trial in range(1, args.trials + 1):
         before = snapshot(job.pk)
-        delay = rng.uniform(0.05, 0.95) * duration
+        delay = rng.uniform(0.05, args.latest) * duration
         process = subprocess.Popen(
             [sys.executable, "-m", "lianxin", *command],
             env=env,

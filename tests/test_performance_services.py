@@ -660,3 +660,38 @@ def test_the_slips_pdf_carries_one_qr_code_per_unused_code(city, personas, clien
     assert response.status_code == 200 and response.content.startswith(b"%PDF")
     client.force_login(personas["supervisor"])  # reads results, does not print codes
     assert client.get(f"/performance/evaluations/{sample['cycle'].pk}/slips.pdf?batch=1").status_code == 404
+
+
+def test_a_member_commitment_from_the_page_names_the_member(city, personas, client):
+    """The secretary picks the member from the list (their community's members only)."""
+    from django.urls import reverse
+
+    from lianxin.performance.models import Commitment
+
+    member = registry_sample(city)["member"]
+    client.force_login(personas["community_secretary"])
+    url = reverse("performance_commitments")
+    page = client.get(url, {"group": MemberGroup.RETIREE})
+    choices = dict(page.context["form"].fields["member"].choices)
+    assert choices[member.pk].startswith(member.resident.name)
+    template = services.TEMPLATES[MemberGroup.RETIREE]
+    response = client.post(
+        url,
+        {
+            "op": "create",
+            "organization": city.happy_branch.pk,
+            "member": member.pk,
+            "group": MemberGroup.RETIREE,
+            "kind": CommitmentKind.YEARLY,
+            "year": YEAR,
+            "deadline": f"{YEAR}-12-01",
+            **{k: template[k] for k in ("target", "items", "measures")},
+        },
+    )
+    assert response.status_code == 302, response.context["form"].errors if response.context else response
+    made = Commitment.objects.get()
+    assert made.member == member and made.group == MemberGroup.RETIREE
+    # Another community's secretary does not see this member in the list.
+    client.force_login(personas["outsider"])
+    page = client.get(url, {"group": MemberGroup.RETIREE})
+    assert member.pk not in dict(page.context["form"].fields["member"].choices)

@@ -63,8 +63,16 @@ class ProgressForm(forms.Form):
 
 class CommitmentForm(OrgChoiceForm):
     organization = forms.ChoiceField(label=_("Organization"))
-    member = forms.IntegerField(label=_("Member number (optional)"), required=False, widget=forms.HiddenInput)
     group = forms.ChoiceField(label=_("Who commits"), choices=MemberGroup.choices)
+    member = forms.TypedChoiceField(
+        label=_("Member"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        help_text=_(
+            "For a member's commitment: the member who makes it. Leave empty for the organization's."
+        ),
+    )
     kind = forms.ChoiceField(label=_("Kind"), choices=CommitmentKind.choices)
     year = forms.IntegerField(label=_("Year"), min_value=2000, max_value=2100)
     period_start = forms.DateField(label=_("Period starts"), required=False, **DATE)
@@ -73,6 +81,12 @@ class CommitmentForm(OrgChoiceForm):
     items = _text(_("Items (one per line)"), 4, required=False)
     measures = _text(_("Measures"), 2, required=False)
     deadline = forms.DateField(label=_("Deadline"), required=False, **DATE)
+
+    def __init__(self, *args, members=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["member"].choices = [("", "—")] + [
+            (m.pk, f"{m.resident.name} · {m.organization.name}") for m in members
+        ]
 
 
 class CommitmentEditForm(forms.Form):

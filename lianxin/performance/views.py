@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from lianxin.core import access, pdf, qr
 from lianxin.places.models import PartyOrganization, Place
-from lianxin.registry.models import PartyMember
+from lianxin.registry.models import MemberStatus, PartyMember
 from lianxin.web.views import staff_required
 
 from . import forms, selectors, services
@@ -205,9 +205,15 @@ def commitments(request):
     orgs = selectors.organizations(actor=request.user)
     group = request.GET.get("group", MemberGroup.ORGANIZATION)
     template = services.TEMPLATES.get(group, services.TEMPLATES[MemberGroup.ORGANIZATION])
+    members = (
+        access.restrict(PartyMember.objects.filter(status=MemberStatus.ACTIVE), request.user, A.MANAGE)
+        .select_related("resident", "organization")
+        .order_by("organization__path", "resident__name_pinyin")
+    )
     form = forms.CommitmentForm(
         request.POST or None,
         organizations=orgs,
+        members=members,
         initial={"year": _year(request), "group": group, **template},
     )
     if request.method == "POST":

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from lianxin.core import demo
+from lianxin.core import cityscale, demo
 
 
 def _width(text: str) -> int:
@@ -25,14 +25,22 @@ def _table(rows: list[tuple[str, ...]]) -> list[str]:
 class Command(BaseCommand):
     help = (
         "Build the demo city 连心市 with demo users who share one password, and print their logins. "
-        "Only when DEMO_MODE is on; running it again prints the logins and adds nothing."
+        "Only when DEMO_MODE is on; running it again prints the logins and adds nothing. "
+        "--scale city loads a whole city for load tests (lianxin/core/cityscale.py, docs/cityscale.md); "
+        "--fraction scales it down."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--scale", choices=sorted(demo.SCALES), default="demo")
+        parser.add_argument("--scale", choices=[*sorted(demo.SCALES), "city"], default="demo")
         parser.add_argument("--seed", type=int, default=demo.DEFAULT_SEED)
+        parser.add_argument(
+            "--fraction",
+            type=float,
+            default=1.0,
+            help="With --scale city: the share of the full city to load (0 < F <= 1), e.g. 0.001.",
+        )
 
-    def handle(self, *args, scale, seed, **options):
+    def handle(self, *args, scale, seed, fraction=1.0, **options):
         if not getattr(settings, "DEMO_MODE", False):
             raise CommandError(
                 _(
@@ -40,6 +48,8 @@ class Command(BaseCommand):
                     "published password, which must never exist in production."
                 )
             )
+        if scale == "city":
+            return self._city(seed, fraction, options.get("verbosity", 1))
         if demo.demo_city() is not None:
             self.stdout.write(_("The demo city already exists; nothing was added."))
         else:
@@ -76,4 +86,28 @@ class Command(BaseCommand):
         self.stdout.write(
             _("All demo users share the password %(password)s. Never use demo data in production.")
             % {"password": demo.DEMO_PASSWORD}
+        )
+
+    def _city(self, seed: int, fraction: float, verbosity: int) -> None:
+        log = self.stdout.write if verbosity >= 2 else None
+        try:
+            result = cityscale.build_city(seed=seed, fraction=fraction, log=log)
+        except ValidationError as exc:
+            raise CommandError("; ".join(exc.messages)) from None
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("City-scale data loaded in %(seconds)s s (fraction %(fraction)s, seed %(seed)d).")
+                % {"seconds": result["seconds"], "fraction": fraction, "seed": seed}
+            )
+        )
+        rows = [(_("Table"), _("Rows"), _("Seconds"))]
+        rows += [
+            (label, f"{count:,}", f"{result['timings'].get(label, 0):.1f}")
+            for label, count in result["rows"].items()
+        ]
+        for line in _table(rows):
+            self.stdout.write(line)
+        self.stdout.write(
+            _("Logins: %(login)s and the cityqu*, cityshuji*, citygongzuo* users; password %(password)s.")
+            % {"login": cityscale.ADMIN_LOGIN, "password": demo.DEMO_PASSWORD}
         )

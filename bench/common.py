@@ -1,0 +1,196 @@
+"""Shared pieces of the HTTP and database benchmarks: fresh databases, gunicorn with the production
+configuration, a time-bounded keep-alive load client in separate processes, and summaries (median,
+spread, percentiles). Nothing here asserts a time."""
+
+import http.client
+import multiprocessing as mp
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+ARTIFACTS = ROOT / "test-artifacts"
+GUNICORN_CONF = ROOT / "config" / "gunicorn.conf.py"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def django_env(database: str, url: str, data_dir: Path, settings: str = "bench.performance_settings") -> dict:
+    """The environment of a child process (migrate, loader, gunicorn) on the chosen database."""
+    env = dict(os.environ)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": settings,
+            "LIANXIN_DEBUG": "0",
+            "LIANXIN_DATA_DIR": str(data_dir),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
+    env.pop("DATABASE_URL", None)
+    if database == "postgres":
+        env["DATABASE_URL"] = url
+    return env
+
+
+def fresh_database(database: str, url: str, data_dir: Path) -> None:
+    """A new empty database: the SQLite file in ``data_dir`` removed, or the PostgreSQL one emptied.
+
+    PostgreSQL: the database is created if missing, its other sessions ended, and its ``public``
+    schema dropped and created again. Not DROP DATABASE: that waits for every backend of the server
+    to absorb a barrier, minutes on a server busy with a long COPY."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    if database == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            (data_dir / f"lianxin.sqlite3{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    parts = urlsplit(url)
+    admin, name = urlunsplit(parts._replace(path="/postgres")), parts.path.lstrip("/")
+    with psycopg.connect(admin.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        found = conn.execute("SELECT datconnlimit FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if found and found[0] == -2:  # left invalid by an interrupted DROP DATABASE
+            conn.execute(f'DROP DATABASE "{name}"')
+            found = None
+        if not found:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()",
+            [name],
+        )
+    with psycopg.connect(url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS public CASCADE")
+        conn.execute("CREATE SCHEMA public")
+
+
+def migrate(env: dict) -> None:
+    subprocess.run(
+        [sys.executable, "-m", "lianxin", "migrate", "--no-input", "-v0"], env=env, cwd=ROOT, check=True
+    )
+
+
+# --- gunicorn -------------------------------------------------------------------------------------
+
+
+def gunicorn_start(app: str, env: dict, workers: int, threads: int) -> tuple[subprocess.Popen, int]:
+    """gunicorn with config/gunicorn.conf.py (threaded workers) serving ``app`` on a free port."""
+    port = free_port()
+    binary = ROOT / ".venv" / "bin" / "gunicorn"
+    server = subprocess.Popen(
+        [
+            str(binary if binary.exists() else "gunicorn"),
+            app,
+            "--config",
+            str(GUNICORN_CONF),
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--threads",
+            str(threads),
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=ROOT,
+    )
+    return server, port
+
+
+def wait_for(port: int, server: subprocess.Popen, path: str = "/", timeout: float = 90) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if server.poll() is not None:
+            raise RuntimeError("gunicorn exited")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError("gunicorn did not answer")
+
+
+def gunicorn_stop(server: subprocess.Popen) -> None:
+    server.terminate()
+    try:
+        server.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+# --- the load client ------------------------------------------------------------------------------
+
+
+def _client(job) -> dict:
+    port, path, headers, seconds, start_at = job
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    statuses: dict[str, int] = {}
+    latencies = []
+    while time.perf_counter() < start_at:  # every client starts together
+        time.sleep(0.001)
+    started = time.perf_counter()
+    deadline = started + seconds
+    while True:
+        t0 = time.perf_counter()
+        if t0 >= deadline:
+            break
+        conn.request("GET", path, headers={"Connection": "keep-alive", **headers})
+        response = conn.getresponse()
+        response.read()
+        latencies.append(time.perf_counter() - t0)
+        key = str(response.status)
+        statuses[key] = statuses.get(key, 0) + 1
+    ended = time.perf_counter()
+    conn.close()
+    return {"statuses": statuses, "latencies": latencies, "started": started, "ended": ended}
+
+
+def load_phase(pool, port: int, path: str, headers: dict, clients: int, seconds: float) -> dict:
+    """``clients`` keep-alive connections GET ``path`` for ``seconds``: throughput and latencies."""
+    start_at = time.perf_counter() + 0.2
+    results = pool.map(_client, [(port, path, headers, seconds, start_at)] * clients)
+    wall = max(r["ended"] for r in results) - min(r["started"] for r in results)
+    latencies = sorted(x for r in results for x in r["latencies"])
+    statuses: dict[str, int] = {}
+    for result in results:
+        for status, n in result["statuses"].items():
+            statuses[status] = statuses.get(status, 0) + n
+    return {
+        "requests": len(latencies),
+        "seconds": wall,
+        "per_second": len(latencies) / wall,
+        "p50_ms": 1000 * percentile(latencies, 50),
+        "p99_ms": 1000 * percentile(latencies, 99),
+        "statuses": statuses,
+    }
+
+
+def client_pool(clients: int):
+    return mp.get_context("fork").Pool(clients)
+
+
+# --- summaries ------------------------------------------------------------------------------------
+
+
+def percentile(sorted_values: list[float], q: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    index = min(len(sorted_values) - 1, max(0, round(q / 100 * (len(sorted_values) - 1))))
+    return sorted_values[index]
+
+
+def spread(values: list[float]) -> dict:
+    """Median and range of per-round values."""
+    return {"median": statistics.median(values), "min": min(values), "max": max(values), "values": values}
