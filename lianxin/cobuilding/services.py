@@ -23,7 +23,7 @@ from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianxin.core import access, audit, crypto
+from lianxin.core import access, audit, codes, crypto
 from lianxin.places.models import Place, PlaceKind
 
 from .actions import CobuildingAction as A
@@ -65,7 +65,7 @@ OPERATING_FUND_DEFAULT_FEN = 120_000 * 100
 MAX_BOOKING_HOURS = 4
 BOOK_AHEAD_DAYS = 60
 MAX_VOUCHERS = 5
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_ALPHABET = codes.ALPHABET
 
 
 def _community(place) -> Place:
@@ -440,7 +440,7 @@ def room_create(
 
 
 def _new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _i in range(8))
+    return codes.new_code(8)
 
 
 def phone_digits(phone: str) -> str:

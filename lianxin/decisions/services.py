@@ -4,7 +4,6 @@ submits of the same stage make exactly one transition."""
 
 import calendar as pycalendar
 import datetime as dt
-import secrets
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -12,7 +11,7 @@ from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianxin.core import access, audit
+from lianxin.core import access, audit, codes
 from lianxin.core.calendar import add_working_days
 from lianxin.core.services import todo_create
 from lianxin.places.models import Place, PlaceKind
@@ -605,11 +604,8 @@ def representative_link(*, actor, representative: Representative, households) ->
     return len(changed)
 
 
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read off paper
-
-
 def _new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
+    return codes.new_code(8)
 
 
 def _check_ballot_open(matter: Matter) -> None:

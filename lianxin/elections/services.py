@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianxin.branch.services import add_months, nearest_managers
-from lianxin.core import access, audit
+from lianxin.core import access, audit, codes
 from lianxin.core.notifications import notify
 from lianxin.decisions import rules as decision_rules
 from lianxin.places.models import PartyOrganization
@@ -53,7 +53,6 @@ from .models import (
     Vetting,
 )
 
-CODE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 CODE_LENGTH = 10
 
 
@@ -483,19 +482,18 @@ def codes_issue(*, actor, round: Round, count: int) -> list[str]:
                 % {"issued": issued, "present": round.present, "left": max(round.present - issued, 0)}
             }
         )
-    codes = ["".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH)) for _ in range(int(count))]
-    BallotCode.objects.bulk_create(BallotCode(round=round, code=code) for code in codes)
+    fresh = [codes.new_code(CODE_LENGTH) for _ in range(int(count))]
+    BallotCode.objects.bulk_create(BallotCode(round=round, code=code) for code in fresh)
     audit.record(
         actor=actor,
         action="elections.codes.issue",
         obj=round.election,
         after={"round": round.number, "count": count},
     )
-    return codes
+    return fresh
 
 
-def normalize_code(text: str) -> str:
-    return "".join(ch for ch in (text or "").upper() if ch.isalnum())
+normalize_code = codes.normalize
 
 
 def code_round(code: str) -> Round | None:

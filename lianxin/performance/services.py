@@ -9,7 +9,6 @@ network address. Paper ballots are audited as entered by the staff member (not w
 
 import datetime as dt
 import re
-import secrets
 import time
 from decimal import Decimal
 
@@ -19,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianxin.core import access, audit
+from lianxin.core import access, audit, codes
 from lianxin.core.calendar import previous_working_day, working_days_between
 from lianxin.core.notifications import notify
 from lianxin.core.services import todo_create
@@ -636,17 +635,16 @@ def score_record(*, actor, evaluee: Evaluee, kind: str, score, comment: str = ""
 
 
 # 20 characters from 32 unambiguous symbols: 100 bits, so guessing a code is infeasible.
-CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_ALPHABET = codes.ALPHABET
 CODE_LENGTH = 20
 MAX_CODES_PER_BATCH = 200_000
 
 
 def new_code() -> str:
-    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return codes.new_code(CODE_LENGTH)
 
 
-def normalize_code(text: str) -> str:
-    return re.sub(r"[^0-9A-Z]", "", (text or "").upper())
+normalize_code = codes.normalize
 
 
 def format_code(code: str) -> str:
