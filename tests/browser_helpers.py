@@ -141,6 +141,8 @@ def log_in(page, username: str, password: str = PASSWORD) -> None:
 
 
 def path_of(page) -> str:
+    """The path of the page once its document has loaded (a click's navigation may have only committed)."""
+    page.wait_for_load_state()
     return urlsplit(page.url).path
 
 
@@ -165,6 +167,7 @@ def root_font_px(page) -> float:
 
 
 def texts(page, selector: str) -> list[str]:
+    page.wait_for_load_state()
     return [t.strip() for t in page.locator(selector).all_inner_texts()]
 
 

@@ -277,3 +277,54 @@ def test_grid_worker_sees_only_her_grid(city, personas):
     community_level = intake(personas["staff"], city.happy)
     ids = {row["id"] for row in api(personas["grid_worker"]).get(v1("request-list")).json()["results"]}
     assert in_grid.pk in ids and community_level.pk not in ids
+
+
+# --- the list: keyset pages and rows read as values (issue 11) -------------------------------------------
+
+
+def test_the_list_rows_are_exactly_the_serializer_rows(city, personas, time_machine):
+    """The list reads values, not models (lianxin.api.appeals.RequestRows); every field of
+    RequestSerializer must come out the same, in the same order, for every kind of row."""
+    from lianxin.api.appeals import RequestSerializer
+
+    staff, secretary = personas["staff"], personas["community_secretary"]
+    people = registry_sample(city)
+    time_machine.move_to(at(D(2026, 9, 30)), tick=False)
+    plain = intake(staff, city.happy_building, resident=people["head"])
+    handed = intake(staff, city.happy, requester_name="李四", anonymous=True)
+    services.request_handoff(
+        actor=staff, request=handed, to_kind="colleague", to_user=secretary, reason="需要书记协调"
+    )
+    answered = intake(staff, city.happy)
+    services.request_reply(actor=staff, request=answered, text="已清理")
+    time_machine.move_to(at(D(2026, 10, 20)), tick=False)  # the open ones are now overdue
+
+    listed = api(staff).get(v1("request-list"), {"page_size": 50}).json()["results"]
+    expected = RequestSerializer(
+        Request.objects.filter(pk__in=[plain.pk, handed.pk, answered.pk]).order_by("-id"), many=True
+    ).data
+    assert [list(row) for row in listed] == [list(row) for row in expected]
+    assert listed == [dict(row) for row in expected]
+    assert {row["id"]: row["overdue"] for row in listed} == {
+        plain.pk: True,
+        handed.pk: True,
+        answered.pk: False,
+    }
+    assert next(row for row in listed if row["id"] == handed.pk)["handler_name"] == secretary.get_full_name()
+
+
+def test_the_list_pages_by_keyset_newest_first_and_never_repeats(city, personas):
+    staff = personas["staff"]
+    made = [intake(staff, city.happy, description=f"第{i}件") for i in range(7)]
+    client = api(staff)
+    seen, url, pages = [], v1("request-list") + "?page_size=3", 0
+    while url:
+        body = client.get(url).json()
+        assert set(body) == {"next", "previous", "results"}  # no count: a million rows are not counted
+        seen += [row["id"] for row in body["results"]]
+        url, pages = body["next"], pages + 1
+        # A request recorded while someone pages does not shift the pages already being read.
+        if pages == 1:
+            intake(staff, city.happy, description="翻页时新登记")
+    assert seen == sorted((r.pk for r in made), reverse=True)
+    assert pages == 3

@@ -7,6 +7,11 @@ from django.utils.translation import gettext_lazy as _
 from lianxin.core.access import Role
 
 
+def full_name(display_name: str, first_name: str, last_name: str, username: str) -> str:
+    """A user's name as shown everywhere, from the four columns (lists read them without the model)."""
+    return display_name or f"{first_name} {last_name}".strip() or username
+
+
 class User(AbstractUser):
     """A person who signs in. What they may see comes only from their role assignments."""
 
@@ -26,7 +31,7 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def get_full_name(self):
-        return self.display_name or super().get_full_name() or self.username
+        return full_name(self.display_name, self.first_name, self.last_name, self.username)
 
     def __str__(self):
         return self.get_full_name()
