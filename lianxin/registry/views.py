@@ -9,7 +9,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -17,6 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from lianxin.core import access, idcard
 from lianxin.core.access import Action
+from lianxin.core.paging import CappedPaginator
 from lianxin.places import selectors as place_selectors
 from lianxin.places.models import PlaceKind
 from lianxin.web.forms import apply_service_errors
@@ -29,7 +29,7 @@ PAGE_SIZE = 50
 
 
 def _page(request, queryset):
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+    return CappedPaginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
 def _query_without_page(request, *, drop=()) -> str:
