@@ -21,7 +21,18 @@ its own meetings per month in a small query and applies the same rules (``organi
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Case, Count, F, FilteredRelation, IntegerField, Max, Q, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    ExpressionWrapper,
+    F,
+    FilteredRelation,
+    IntegerField,
+    Max,
+    Q,
+    Value,
+    When,
+)
 from django.db.models.functions import ExtractMonth
 from django.db.models.lookups import GreaterThan, GreaterThanOrEqual, In, IsNull, LessThanOrEqual
 from django.utils import timezone
@@ -210,7 +221,9 @@ def grid_queryset(organizations, *, year: int, types: list[MeetingType], as_of: 
     annotations["met"] = _sum([F(f"m{t.pk}") * t.times_per_period for t in types])
     annotations["gaps"] = _sum([F(f"e{t.pk}") - F(f"m{t.pk}") for t in types])
     names += ["expected", "met", "gaps"]
-    qs = qs.annotate(**annotations)
+    qs = qs.annotate(
+        **{name: ExpressionWrapper(value, output_field=DbInteger()) for name, value in annotations.items()}
+    )
     columns = ["id", "name", "kind", "place_path", "founded_on", "dissolved_on", *names]
     # Tuples, read by name through one shared index: 8,500 dicts of 80 keys each cost more than
     # the query's own aggregation.
@@ -234,6 +247,16 @@ class GridRow:
 
     def __iter__(self):
         return iter(self.index)
+
+
+class DbInteger(IntegerField):
+    """An integer column the database already returns as a Python int (counts, sums and CASEs of
+    integers, on SQLite and PostgreSQL alike). Its internal type is not an "…IntegerField", so Django
+    adds no per-value ``int()`` converter: the city grid's 8,500 rows × 79 columns would otherwise
+    pass 670,000 values through one (a third of the grid's Python time)."""
+
+    def get_internal_type(self) -> str:
+        return "DbInteger"
 
 
 def _flag(condition) -> Case:
