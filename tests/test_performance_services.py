@@ -9,6 +9,7 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connections
+from django.utils import timezone
 
 from lianxin.accounts.models import User
 from lianxin.core.models import AuditEntry, Todo
@@ -399,6 +400,10 @@ def test_a_code_counts_once_and_a_voided_code_is_refused(city, personas):
         pk=services.ballot_cast(code=services.format_code(first).lower(), ratings=_ratings(cycle))
     )
     assert ballot.code.status == CodeStatus.USED and ballot.channel == "online"
+    assert ballot.cast_on == timezone.localdate() and ballot.cycle_id == cycle.pk
+    assert sorted(ballot.marks.values_list("evaluee_id", "rating")) == sorted(
+        (pk, rating) for pk, rating in _ratings(cycle).items()
+    )
     with pytest.raises(services.BallotRefused) as error:
         services.ballot_cast(code=first, ratings=_ratings(cycle))
     assert "code" in error.value.message_dict

@@ -705,6 +705,22 @@ WHERE c.code = %s
 """
 
 
+# PostgreSQL, a resident's ballot: claim the code, write the ballot and its marks in ONE statement
+# (atomic on its own, so no BEGIN/COMMIT round trips): three round trips fewer per ballot. Nothing
+# is written when the code was claimed meanwhile (the UPDATE returns no row).
+_CAST_SQL = """
+WITH claimed AS (
+  UPDATE performance_ballotcode SET status = %s WHERE id = %s AND status = %s RETURNING id
+), ballot AS (
+  INSERT INTO performance_ballot (cycle_id, code_id, channel, cast_on)
+  SELECT %s, claimed.id, %s, %s FROM claimed RETURNING id
+)
+INSERT INTO performance_ballotmark (ballot_id, evaluee_id, rating)
+SELECT ballot.id, m.evaluee, m.rating FROM ballot, (VALUES {marks}) AS m (evaluee, rating)
+RETURNING ballot_id
+"""
+
+
 def _ballot_write(*, code: str, ratings: dict, channel: str, actor=None) -> int:
     """The hot path of the public evaluation (200,000 ballots a year in the source's city): plain SQL,
     one read (code, cycle and people evaluated) and one short write transaction."""
@@ -743,6 +759,17 @@ def _ballot_write(*, code: str, ratings: dict, channel: str, actor=None) -> int:
             }
         )
     today = timezone.localdate()
+    if actor is None and connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                _CAST_SQL.format(marks=", ".join(["(%s::bigint, %s::varchar)"] * len(evaluees))),
+                [CodeStatus.USED, code_id, CodeStatus.ISSUED, cycle_id, channel, today]
+                + [value for evaluee in evaluees for value in (evaluee, marks[evaluee])],
+            )
+            written = cursor.fetchall()
+        if not written:
+            raise BallotRefused({"code": _("This code has already been used: each code counts once.")})
+        return written[0][0]
     with transaction.atomic(), connection.cursor() as cursor:
         # Compare-and-set: of any number of concurrent submissions of one code, one changes the row.
         cursor.execute(
