@@ -328,3 +328,31 @@ def test_the_list_pages_by_keyset_newest_first_and_never_repeats(city, personas)
             intake(staff, city.happy, description="翻页时新登记")
     assert seen == sorted((r.pk for r in made), reverse=True)
     assert pages == 3
+
+
+def test_the_receiving_community_lists_a_handed_request_even_after_it_moves(city, personas, sysadmin):
+    """Visibility from the receiving side reads the request's own copy of the handling place's path
+    (handler_place_path, no join); a place move rewrites that copy like place_path."""
+    from lianxin.places.services import place_move
+
+    staff, outsider = personas["staff"], personas["outsider"]  # outsider: 团结社区's secretary
+    to_unity = intake(staff, city.happy)
+    to_harmony = intake(staff, city.happy)
+    services.request_handoff(
+        actor=staff, request=to_unity, to_kind="community", to_place=city.unity, reason="属团结社区"
+    )
+    services.request_handoff(
+        actor=staff, request=to_harmony, to_kind="community", to_place=city.harmony, reason="属和谐社区"
+    )
+
+    def listed():
+        return {row["id"] for row in api(outsider).get(v1("request-list")).json()["results"]}
+
+    assert Request.objects.get(pk=to_unity.pk).handler_place_path == city.unity.path
+    assert listed() == {to_unity.pk}
+    place_move(actor=sysadmin, place=city.unity, new_parent=city.east, reason="区划调整")
+    city.unity.refresh_from_db()
+    assert Request.objects.get(pk=to_unity.pk).handler_place_path == city.unity.path
+    assert city.unity.path.startswith(city.east.path)
+    assert listed() == {to_unity.pk}
+    assert api(outsider).get(v1("request-detail", to_unity.pk)).status_code == 200

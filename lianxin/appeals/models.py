@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from lianxin.core import tree
 from lianxin.core.models import PlaceScoped, PlaceScopedQuerySet, WorkingDayDeadline
 
 DEFAULT_DUE_DAYS = 5
@@ -179,6 +180,11 @@ class Request(PlaceScoped, WorkingDayDeadline):
         verbose_name=_("handling place"),
     )
     handler_label = models.CharField(_("handling department"), max_length=100, blank=True)
+    # handler_place's path, so "visible from either side of a hand-off" is two index ranges on this
+    # table, not a join (selectors._visible_q); rewritten by place_move like place_path.
+    handler_place_path = models.CharField(
+        max_length=tree.PATH_LENGTH, blank=True, default="", db_default="", db_index=True, editable=False
+    )
 
     status = models.CharField(
         _("status"), max_length=12, choices=RequestStatus.choices, default=RequestStatus.OPEN, db_index=True
@@ -207,6 +213,7 @@ class Request(PlaceScoped, WorkingDayDeadline):
     escalation_level = models.PositiveSmallIntegerField(_("escalation"), default=0)
 
     objects = RequestQuerySet.as_manager()
+    extra_place_paths = ("handler_place_path",)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -217,6 +224,9 @@ class Request(PlaceScoped, WorkingDayDeadline):
         ]
         indexes = [
             models.Index(fields=["status", "due_on"], name="appeals_request_due_idx"),
+            # The sweep's escalation candidates: open, overdue, at one level — a tight range however
+            # large the backlog already escalated (status, due_on alone reads every overdue request).
+            models.Index(fields=["status", "escalation_level", "due_on"], name="appeals_request_esc_idx"),
             models.Index(fields=["place_path", "received_on"], name="appeals_request_scope_idx"),
         ]
 

@@ -34,7 +34,7 @@ def _visible_q(actor, action: str):
     roots = access.scope_paths(actor, action)
     if roots == [""]:
         return None
-    return tree.under_q("place_path", roots) | tree.under_q("handler_place__path", roots)
+    return tree.under_q("place_path", roots) | tree.under_q("handler_place_path", roots)
 
 
 def request_list(

@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.http import Http404
 from django.urls import reverse
 from django.utils import timezone
@@ -455,7 +455,13 @@ def request_handoff(
         errors["reason"] = _("Please give the reason for the hand-off.")
     if to_kind not in HandlerKind.values:
         errors["to_kind"] = _("Choose whom to hand the request to.")
-    fields: dict = {"handler_kind": to_kind, "handler": None, "handler_place": None, "handler_label": ""}
+    fields: dict = {
+        "handler_kind": to_kind,
+        "handler": None,
+        "handler_place": None,
+        "handler_place_path": "",
+        "handler_label": "",
+    }
     if to_kind == HandlerKind.COLLEAGUE:
         if to_user is None or not to_user.is_active:
             errors["to_user"] = _("Choose the colleague.")
@@ -470,7 +476,11 @@ def request_handoff(
                 "name": to_user.get_full_name() or to_user.get_username()
             }
         else:
-            fields.update(handler=to_user, handler_place=request.handler_place)
+            fields.update(
+                handler=to_user,
+                handler_place=request.handler_place,
+                handler_place_path=request.handler_place_path,
+            )
     elif to_kind in (HandlerKind.COMMUNITY, HandlerKind.SUBDISTRICT):
         wanted = PlaceKind.COMMUNITY if to_kind == HandlerKind.COMMUNITY else PlaceKind.SUBDISTRICT
         if to_place is None or to_place.kind != wanted:
@@ -479,6 +489,7 @@ def request_handoff(
             )
         else:
             fields["handler_place"] = to_place
+            fields["handler_place_path"] = to_place.path
             fields["handler_label"] = to_place.name
             if to_user is not None:
                 fields["handler"] = to_user
@@ -729,93 +740,333 @@ def request_payload(request: Request) -> dict:
 
 # --- the periodic sweep ------------------------------------------------------------------------------
 
+# Requests claimed per transaction: a large backlog (the first sweep after an outage, a migration)
+# is worked through in many short transactions, never one giant one.
+SWEEP_CHUNK = 1000
+# How far ahead a reminder may look: the next working day is never further (the longest official
+# holiday run is nine days).
+REMINDER_HORIZON_DAYS = 21
+# What a claim returns of each request it moved (UPDATE … RETURNING), in this order.
+_CLAIMED = ("id", "number", "owner_id", "handler_id", "reopen_count", "due_on", "place_id", "place_path")
+
 
 def requests_sweep(*, today: dt.date) -> int:
     """Reminders one working day before the deadline; overdue requests go to the community secretary,
     then, ``escalate_after_days()`` working days later, to the subdistrict (a LIANXIN_TICK_HANDLERS
     entry). Idempotent: each step moves ``reminded_at``/``escalation_level`` by compare-and-set and its
     notification has a dedupe key, so running tick twice escalates nothing twice. Returns the steps taken.
+
+    Set-based: the two day limits are computed once from the WorkingCalendar, the candidates of each
+    kind of step read with index-friendly predicates (status, due_on, escalation_level), then claimed
+    at most ``SWEEP_CHUNK`` per transaction by compare-and-set UPDATE … RETURNING; only the rows an
+    UPDATE actually moved get their history events, audit entries and notifications (written in
+    bulk), so a request claimed meanwhile by a concurrent sweep is never notified twice. One delivery
+    job per committed transaction.
     """
+    remind_until, escalate_until = _sweep_days(today)
     now = timezone.now()
-    steps = 0
-    horizon = today + dt.timedelta(days=21)
-    # One calendar for the whole sweep (two queries), not two queries per request.
-    calendar = WorkingCalendar(range(today.year - 1, horizon.year + 1))
-
-    def previous_working_day(day: dt.date) -> dt.date:
-        day -= dt.timedelta(days=1)
-        while not calendar.is_working_day(day):
-            day -= dt.timedelta(days=1)
-        return day
-
-    due_soon = Request.objects.filter(
-        status__in=OPEN_STATUSES, reminded_at__isnull=True, due_on__gte=today, due_on__lte=horizon
-    ).values_list("pk", "due_on")
-    for pk, due_on in due_soon:
-        if previous_working_day(due_on) > today:
-            continue
-        with transaction.atomic():
-            if not Request.objects.filter(pk=pk, reminded_at__isnull=True).update(reminded_at=now):
-                continue
-            request = _fresh(Request(pk=pk))
-            _event(request, kind=EventKind.REMINDER, actor=None, after={"due_on": due_on})
-            _notify(
-                {u.pk: u for u in (request.owner, request.handler) if u is not None}.values(),
-                request,
-                _("Due on the next working day: request %(number)s") % {"number": request.number},
-                _("Due %(date)s.") % {"date": due_on.isoformat()},
-                key=f"request:{pk}:c{request.reopen_count}:remind",
+    people: dict = {}  # role holders by (role, kind) and path, read once per sweep
+    # The kinds of step in order; the subdistrict's candidates are read only once the secretary's
+    # are claimed, so a request long overdue and never escalated gets both levels today.
+    stages = [
+        (
+            Q(
+                status__in=OPEN_STATUSES,
+                reminded_at__isnull=True,
+                due_on__gte=today,
+                due_on__lte=remind_until,
+            ),
+            lambda pks: _remind(pks, today=today, until=remind_until, now=now),
+        ),
+        *(
+            (
+                _escalation_filter(level, today, escalate_until),
+                lambda pks, level=level: _escalate(
+                    pks, level, today=today, until=escalate_until, people=people
+                ),
             )
-            steps += 1
-    overdue = Request.objects.overdue(today)
-    for pk in overdue.filter(escalation_level=0).values_list("pk", flat=True):
-        steps += _escalate(pk, 1, today)
-    after = escalate_after_days()
-    for pk, due_on in overdue.filter(escalation_level=1).values_list("pk", "due_on"):
-        late = calendar.between(due_on, today) if due_on.year >= today.year - 1 else after
-        if late >= after:
-            steps += _escalate(pk, 2, today)
+            for level in (1, 2)
+        ),
+    ]
+    steps, pending, done, step = 0, [], 0, None  # pending[done:] are still to be claimed
+    while stages or done < len(pending):
+        with transaction.atomic():
+            room, delivered = SWEEP_CHUNK, []
+            while room and (stages or done < len(pending)):
+                if done >= len(pending):
+                    condition, step = stages.pop(0)
+                    pending, done = _sweep_candidates(condition), 0
+                    continue
+                chunk = pending[done : done + room]
+                done += len(chunk)
+                claimed, ids = step(chunk)
+                steps, room = steps + claimed, room - len(chunk)
+                delivered += ids
+            if delivered:
+                transaction.on_commit(lambda ids=delivered: _deliver(ids))
     return steps
 
 
-def _escalate(pk: int, level: int, today: dt.date) -> int:
-    with transaction.atomic():
-        if not Request.objects.filter(pk=pk, escalation_level=level - 1, status__in=OPEN_STATUSES).update(
-            escalation_level=level
-        ):
-            return 0
-        request = _fresh(Request(pk=pk))
-        if level == 1:
-            recipients = list(_people_at(request.place_path, Role.COMMUNITY_SECRETARY, PlaceKind.COMMUNITY))
-            recipients += [u for u in (request.owner, request.handler) if u is not None]
-            title = _("Overdue: request %(number)s") % {"number": request.number}
-        else:
-            recipients = list(_people_at(request.place_path, Role.SUBDISTRICT_OFFICER, PlaceKind.SUBDISTRICT))
-            title = _("Overdue, escalated to the subdistrict: request %(number)s") % {
-                "number": request.number
-            }
-        _event(
-            request,
+def _deliver(ids: list[int]) -> None:
+    from lianxin.core.notifications import deliver
+
+    deliver.enqueue(ids)
+
+
+def _sweep_days(today: dt.date) -> tuple[dt.date, dt.date]:
+    """(the last due date reminded today: the next working day; the last due date late enough to go up
+    to the subdistrict), from one WorkingCalendar (two queries)."""
+    horizon = today + dt.timedelta(days=REMINDER_HORIZON_DAYS)
+    calendar = WorkingCalendar(range(today.year - 1, horizon.year + 1))
+    # A request is reminded when the working day before its deadline is today or already past, i.e.
+    # when it is due today, on a day off right after, or on the next working day itself.
+    remind_until = today + dt.timedelta(days=1)
+    while remind_until < horizon and not calendar.is_working_day(remind_until):
+        remind_until += dt.timedelta(days=1)
+    # Working days late (calendar.between(due_on, today)) only grow as due_on goes back; due dates
+    # before the calendar's first year count as late enough.
+    after, first = escalate_after_days(), dt.date(today.year - 1, 1, 1)
+    escalate_until = first - dt.timedelta(days=1)
+    day, late = today - dt.timedelta(days=1), int(calendar.is_working_day(today))
+    while day >= first:
+        if late >= after:
+            escalate_until = day
+            break
+        late += calendar.is_working_day(day)
+        day -= dt.timedelta(days=1)
+    return remind_until, escalate_until
+
+
+def _escalation_filter(level: int, today: dt.date, until: dt.date) -> Q:
+    """Open, overdue, one level below ``level`` (and, for the subdistrict, due on or before ``until``)."""
+    condition = Q(status__in=OPEN_STATUSES, due_on__lt=today, escalation_level=level - 1)
+    return condition & Q(due_on__lte=until) if level == 2 else condition
+
+
+def _sweep_candidates(condition: Q) -> list[int]:
+    """The ids of the requests matching ``condition``, in id order: one index range read of ids only.
+    Each is claimed again by compare-and-set, so a stale id is harmless."""
+    return sorted(Request.objects.filter(condition).order_by().values_list("pk", flat=True))
+
+
+def _claim(pks: list[int], sets: dict, where: str, params: list) -> list[dict]:
+    """Compare-and-set ``sets`` on the requests ``pks`` that still match ``where``; the rows actually
+    moved (by this statement, not by a concurrent sweep), as dicts of ``_CLAIMED``."""
+    from django.db import connection
+
+    if not pks:
+        return []
+    table, qn = Request._meta.db_table, connection.ops.quote_name
+    set_sql = ", ".join(f"{qn(column)} = %s" for column in sets)
+    pk_sql = ", ".join(["%s"] * len(pks))
+    returning = connection.vendor == "postgresql" or (
+        connection.vendor == "sqlite" and connection.features.can_return_columns_from_insert  # SQLite ≥ 3.35
+    )
+    with connection.cursor() as cursor:
+        if returning:
+            cursor.execute(
+                f"UPDATE {qn(table)} SET {set_sql} WHERE {qn('id')} IN ({pk_sql}) AND {where} "
+                f"RETURNING {', '.join(qn(c) for c in _CLAIMED)}",
+                [*sets.values(), *pks, *params],
+            )
+            rows = cursor.fetchall()
+        else:  # pragma: no cover - a database without UPDATE … RETURNING: one compare-and-set per row
+            moved = []
+            for pk in pks:
+                cursor.execute(
+                    f"UPDATE {qn(table)} SET {set_sql} WHERE {qn('id')} = %s AND {where}",
+                    [*sets.values(), pk, *params],
+                )
+                if cursor.rowcount:
+                    moved.append(pk)
+            rows = Request.objects.filter(pk__in=moved).order_by().values_list(*_CLAIMED) if moved else []
+    claimed = []
+    for row in sorted(rows):
+        found = dict(zip(_CLAIMED, row, strict=True))
+        if not isinstance(found["due_on"], dt.date):  # SQLite returns the ISO text
+            found["due_on"] = dt.date.fromisoformat(str(found["due_on"]))
+        claimed.append(found)
+    return claimed
+
+
+def _open_sql(params: list) -> str:
+    """``status IN (open statuses)``, its values appended to ``params``."""
+    from django.db import connection
+
+    params.extend(str(status) for status in OPEN_STATUSES)
+    return f"{connection.ops.quote_name('status')} IN ({', '.join(['%s'] * len(OPEN_STATUSES))})"
+
+
+def _day(value: dt.date):
+    from django.db import connection
+
+    return connection.ops.adapt_datefield_value(value)
+
+
+def _active(user_ids: Iterable[int | None]) -> set[int]:
+    from lianxin.accounts.models import User
+
+    wanted = {pk for pk in user_ids if pk is not None}
+    if not wanted:
+        return set()
+    return set(User.objects.filter(pk__in=wanted, is_active=True).values_list("pk", flat=True))
+
+
+def _people_by_path(paths: set[str], role: str, kind: str, cache: dict) -> dict[str, set[int]]:
+    """Active holders of ``role`` at places of ``kind``, by place path, for ``paths`` (and whatever
+    ``cache`` already holds): what ``_people_at`` finds, for many requests in one query."""
+    from lianxin.accounts.models import RoleAssignment
+
+    found = cache.setdefault((role, kind), {})
+    missing = paths - found.keys()
+    if missing:
+        for path in missing:
+            found[path] = set()
+        for path, user in RoleAssignment.objects.filter(
+            role=role,
+            ended_at__isnull=True,
+            place__path__in=missing,
+            place__kind=kind,
+            user__is_active=True,
+        ).values_list("place__path", "user_id"):
+            found[path].add(user)
+    return found
+
+
+def _notify_many(messages: list[tuple[int, set[int], str, str, str]]) -> list[int]:
+    """``_notify`` for many requests at once: (request id, recipient ids, title, body, dedupe key)
+    per request. One bulk INSERT that skips what the unique dedupe key already holds, then the ids of
+    the rows this call wrote, for the caller to deliver on the other channels after commit."""
+    from lianxin.core.models import Notification
+
+    stamp = timezone.now()
+    rows, keys = [], set()
+    for pk, recipients, title, body, key in messages:
+        url = reverse("request_detail", args=[pk])
+        keys.add(key)
+        rows += [
+            Notification(
+                recipient_id=user, title=title[:200], body=body, url=url, dedupe_key=key, created_at=stamp
+            )
+            for user in sorted(recipients)
+        ]
+    if not rows:
+        return []
+    Notification.objects.bulk_create(rows, ignore_conflicts=True)
+    # The rows skipped as duplicates were written earlier, with another time: the ones with this
+    # call's stamp and keys are exactly the ones it wrote.
+    return list(
+        Notification.objects.filter(created_at=stamp, dedupe_key__in=keys).values_list("pk", flat=True)
+    )
+
+
+def _remind(pks: list[int], *, today: dt.date, until: dt.date, now) -> tuple[int, list[int]]:
+    """Claim and remind one chunk, inside the caller's transaction: the owner and the handler, once
+    per cycle (dedupe key). Returns the steps taken and the ids of the notifications written."""
+    from django.db import connection
+
+    params: list = []
+    where = f"{_open_sql(params)} AND reminded_at IS NULL AND due_on >= %s AND due_on <= %s"
+    params += [_day(today), _day(until)]
+    claimed = _claim(pks, {"reminded_at": connection.ops.adapt_datetimefield_value(now)}, where, params)
+    if not claimed:
+        return 0, []
+    active = _active(u for row in claimed for u in (row["owner_id"], row["handler_id"]))
+    title = _("Due on the next working day: request %(number)s")
+    body = _("Due %(date)s.")
+    RequestEvent.objects.bulk_create(
+        RequestEvent(
+            request_id=row["id"],
+            kind=EventKind.REMINDER,
+            at=now,
+            after=audit.to_primitive({"due_on": row["due_on"]}),
+        )
+        for row in claimed
+    )
+    ids = _notify_many(
+        [
+            (
+                row["id"],
+                {row["owner_id"], row["handler_id"]} & active,
+                title % {"number": row["number"]},
+                body % {"date": row["due_on"].isoformat()},
+                f"request:{row['id']}:c{row['reopen_count']}:remind",
+            )
+            for row in claimed
+        ]
+    )
+    return len(claimed), ids
+
+
+def _escalate(
+    pks: list[int], level: int, *, today: dt.date, until: dt.date, people: dict
+) -> tuple[int, list[int]]:
+    """Claim and escalate one chunk to ``level``, inside the caller's transaction: 1 tells the community
+    secretary (and the owner and the handler), 2 the subdistrict officers. One audit entry per request
+    (the hash chain is serial). Returns the steps taken and the ids of the notifications written."""
+    params: list = []
+    where = f"{_open_sql(params)} AND escalation_level = %s AND due_on < %s"
+    params += [level - 1, _day(today)]
+    if level == 2:
+        where += " AND due_on <= %s"
+        params.append(_day(until))
+    claimed = _claim(pks, {"escalation_level": level}, where, params)
+    if not claimed:
+        return 0, []
+    role, kind = (
+        (Role.COMMUNITY_SECRETARY, PlaceKind.COMMUNITY)
+        if level == 1
+        else (Role.SUBDISTRICT_OFFICER, PlaceKind.SUBDISTRICT)
+    )
+    paths = {p for row in claimed for p in (*tree.ancestors_of(row["place_path"]), row["place_path"])}
+    chiefs = _people_by_path(paths, role, kind, people)
+    active = (
+        _active(u for row in claimed for u in (row["owner_id"], row["handler_id"])) if level == 1 else set()
+    )
+    title = (
+        _("Overdue: request %(number)s")
+        if level == 1
+        else _("Overdue, escalated to the subdistrict: request %(number)s")
+    )
+    body, stamp = _("It was due %(date)s."), timezone.now()
+    RequestEvent.objects.bulk_create(
+        RequestEvent(
+            request_id=row["id"],
             kind=EventKind.ESCALATION,
-            actor=None,
+            at=stamp,
             before={"level": level - 1},
             after={"level": level},
         )
+        for row in claimed
+    )
+    messages = []
+    for row in claimed:
         audit.record(
             actor=None,
             action="request.escalate",
-            obj=request,
+            obj=Request(
+                pk=row["id"], number=row["number"], place_id=row["place_id"], place_path=row["place_path"]
+            ),
+            place=Place(pk=row["place_id"], path=row["place_path"]),
             before={"escalation_level": level - 1},
             after={"escalation_level": level},
         )
-        _notify(
-            recipients,
-            request,
-            title,
-            _("It was due %(date)s.") % {"date": request.due_on.isoformat()},
-            key=f"request:{pk}:c{request.reopen_count}:esc{level}",
+        recipients = set().union(
+            *(chiefs[p] for p in (*tree.ancestors_of(row["place_path"]), row["place_path"]))
         )
-    return 1
+        if level == 1:
+            recipients |= {row["owner_id"], row["handler_id"]} & active
+        messages.append(
+            (
+                row["id"],
+                recipients,
+                title % {"number": row["number"]},
+                body % {"date": row["due_on"].isoformat()},
+                f"request:{row['id']}:c{row['reopen_count']}:esc{level}",
+            )
+        )
+    ids = _notify_many(messages)
+    return len(claimed), ids
 
 
 # --- the portal -------------------------------------------------------------------------------------

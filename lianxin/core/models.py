@@ -16,8 +16,11 @@ class PlaceScoped(models.Model):
 
     Scoping is then one indexed range filter (lianxin.core.access.restrict), and the path is
     the natural shard key. Moving a place rewrites ``place_path`` on every subclass
-    (lianxin.places.services.place_move).
+    (lianxin.places.services.place_move), and the other path columns a subclass names in
+    ``extra_place_paths`` (a copy of another place's path, kept for the same one-range scoping).
     """
+
+    extra_place_paths: tuple[str, ...] = ()
 
     place = models.ForeignKey(
         "places.Place", on_delete=models.PROTECT, related_name="+", verbose_name=_("place")

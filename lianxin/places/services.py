@@ -141,7 +141,8 @@ def place_move(*, actor, place: Place, new_parent: Place, reason: str) -> Place:
     Place.objects.filter(pk=place.pk).update(parent=new_parent)
     _rewrite_paths(Place, "path", old_root, new_root)
     for model in place_scoped_models():
-        _rewrite_paths(model, "place_path", old_root, new_root)
+        for field in ("place_path", *model.extra_place_paths):
+            _rewrite_paths(model, field, old_root, new_root)
     place.refresh_from_db()
     audit.record(
         actor=actor,
