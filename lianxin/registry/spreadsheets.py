@@ -180,6 +180,8 @@ class Report:
     # "Today" once per import: asking the clock for every date cell is measurable at 170,000 rows.
     today: dt.date = field(default_factory=timezone.localdate)
     dates: dict = field(default_factory=dict)  # written date → date or CellError (_Row.date)
+    births: dict = field(default_factory=dict)  # YYYYMMDD of an ID number → plausible birth date?
+    lookup: object = None  # crypto.lookup_hasher(), made once per import
 
     def problem(self, row: int | None, key: str | None, code: str, message: str) -> None:
         self.problem_count += 1
@@ -218,6 +220,25 @@ class Report:
 
 class RowErrors(Exception):
     pass
+
+
+_CHECK_CHARS = frozenset("0123456789X")
+
+
+def _plausible_birth(number: str, today: dt.date) -> bool:
+    """The birth date digits of a number are a real date between idcard.EARLIEST_BIRTH and today."""
+    try:
+        birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+    except ValueError:
+        return False
+    return idcard.EARLIEST_BIRTH <= birth <= today
+
+
+def _lookup_hash(report: Report, number: str) -> str:
+    """crypto.lookup_hash(number), the key read once per import."""
+    if report.lookup is None:
+        report.lookup = crypto.lookup_hasher()
+    return report.lookup(number)
 
 
 def _digest(number_hash: str) -> bytes:
@@ -304,6 +325,19 @@ class _Row:
     def id_number(self, key="id_number") -> tuple[str, str] | None:
         """(number, lookup hash) or None after recording the problem."""
         raw = self.raw(key)
+        if type(raw) is str and len(raw) == 18 and raw.isascii() and raw.isalnum():
+            # The common cell, checked in line: exactly what cell_id_number + idcard.validate accept
+            # for 18 ASCII letters and digits (no blanks, no full-width forms, no 'e' mantissa),
+            # hashed like crypto.lookup_hash. Anything they would refuse goes the full way below,
+            # which words the problem.
+            number = raw.upper()
+            if number[:17].isdigit() and number[17] in _CHECK_CHARS and number[:2] in idcard.PROVINCE_CODES:
+                report = self.report
+                plausible = report.births.get(number[6:14])
+                if plausible is None:
+                    plausible = report.births[number[6:14]] = _plausible_birth(number, report.today)
+                if plausible and idcard.check_char(number[:17]) == number[17]:
+                    return number, _lookup_hash(report, number)
         if raw is None or raw == "" or (type(raw) is str and not raw.strip()):
             self.error(key, "required", _("This cell must not be empty."))
             return None
@@ -532,6 +566,9 @@ def _valid_member_rows(actor, report: Report, rows, table_columns):
         )
 
 
+_PREPARED_TABS = 10  # eleven fields a line
+
+
 class PreparedRows:
     """The dry run's valid member rows, kept for the commit.
 
@@ -563,7 +600,11 @@ class PreparedRows:
                 m.mobile_contact,
                 m.receiving_organization_name,
             )
-            self._lines.append("\t".join(f.replace("\t", " ").replace("\n", " ") for f in fields))
+            line = "\t".join(fields)
+            if line.count("\t") != _PREPARED_TABS or "\n" in line:
+                # cell_text already turned every tab and line break into a blank; this is a fence.
+                line = "\t".join(f.replace("\t", " ").replace("\n", " ") for f in fields)
+            self._lines.append(line)
             if len(self._lines) >= CHUNK:
                 self._flush()
             yield m
@@ -582,16 +623,19 @@ class PreparedRows:
 
 def _prepared_member_rows(actor, report: Report, data: bytes):
     """The rows of an unsealed PreparedRows payload, their organizations looked up again in scope."""
-    orgs = {org.pk: org for org in _member_organizations(actor)}
+    orgs = {str(org.pk): org for org in _member_organizations(actor)}
     unzip = zlib.decompressobj()
     pending = b""
     for block in _blocks(unzip, data):
-        lines = (pending + block).split(b"\n")
-        pending = lines.pop()
-        for line in lines:
-            f = line.decode().split("\t")
+        block = pending + block
+        end = block.rfind(b"\n") + 1  # whole lines only: a UTF-8 character never spans a b"\n"
+        pending = block[end:]
+        if not end:
+            continue
+        for line in block[:end].decode().split("\n")[:-1]:
+            f = line.split("\t")
             report.rows += 1
-            organization = orgs.get(int(f[4]))
+            organization = orgs.get(f[4])
             if organization is None:
                 report.problem(
                     int(f[0]),
@@ -659,6 +703,8 @@ def _member_chunk(actor, report: Report, batch: list[_MemberRow], *, write: bool
         }
     new_residents, new_members, changed_residents, changed_members = [], [], [], []
     now = timezone.now()
+    counts, created = report.counts, 0
+    encrypt, facts = crypto.encrypt, idcard.facts  # looked up once a chunk, not once a row
     for m in batch:
         resident = existing.get(m.hash)
         member = memberships.get(resident.pk) if resident else None
@@ -693,23 +739,39 @@ def _member_chunk(actor, report: Report, batch: list[_MemberRow], *, write: bool
             write = False  # keep validating for the report; nothing more will be written
         fields = []
         if resident is None:
-            report.count("residents_created")
-            report.count("members_created")
+            if not created:  # the counts keep the order in which they first occur
+                counts.setdefault("residents_created", 0)
+                counts.setdefault("members_created", 0)
+            created += 1
             if write:
                 pinyin, initials = pinyin_of[m.name]
+                org = m.organization
                 new_residents.append(
                     (
-                        m.organization.place_id,
-                        m.organization.place_path,
+                        org.place_id,
+                        org.place_path,
                         m.name,
                         pinyin,
                         initials,
-                        crypto.encrypt(m.id_number),
+                        encrypt(m.id_number),
                         m.hash,
-                        *idcard.facts(m.id_number),  # masked, birth date, sex
+                        *facts(m.id_number),  # masked, birth date, sex
                     )
                 )
-                new_members.append(_member_values(m, None))
+                new_members.append(  # _member_values(m, None), in line
+                    (
+                        None,
+                        org.pk,
+                        org.place_id,
+                        org.place_path,
+                        m.kind,
+                        m.joined_on,
+                        m.probation_ends_on,
+                        m.mobile_destination,
+                        m.mobile_contact,
+                        m.receiving_organization_name,
+                    )
+                )
             continue
         if resident.name != m.name:
             fields.append("name")
@@ -738,6 +800,9 @@ def _member_chunk(actor, report: Report, batch: list[_MemberRow], *, write: bool
             report.count("residents_updated" if "name" in fields else "residents_unchanged")
         else:
             report.count("unchanged")
+    if created:
+        counts["residents_created"] += created
+        counts["members_created"] += created
     if not write or report.problem_count:
         return
     stamps = {"created_at": now, "updated_at": now}
