@@ -27,7 +27,9 @@ def test_the_count_stops_at_the_cap_and_the_pages_with_it(city):
 def test_the_pager_says_when_only_the_first_rows_are_reachable(city):
     rows = Place.objects.order_by("pk")
     with translation.override("zh-hans"):
-        capped = render_to_string("registry/pager.html", {"page": CappedPaginator(rows, 2, cap=4).get_page(1)})
+        capped = render_to_string(
+            "registry/pager.html", {"page": CappedPaginator(rows, 2, cap=4).get_page(1)}
+        )
         whole = render_to_string("registry/pager.html", {"page": CappedPaginator(rows, 2).get_page(1)})
     assert "第1页" in capped and "4" in capped and "筛选" in capped
     assert "筛选" not in whole and "第1页" in whole
