@@ -180,10 +180,12 @@ class Request(PlaceScoped, WorkingDayDeadline):
         verbose_name=_("handling place"),
     )
     handler_label = models.CharField(_("handling department"), max_length=100, blank=True)
-    # handler_place's path, so "visible from either side of a hand-off" is two index ranges on this
-    # table, not a join (selectors._visible_q); rewritten by place_move like place_path.
+    # handler_place's path, so "visible from either side of a hand-off" is a filter on this table, not
+    # a join (selectors._visible_q); rewritten by place_move like place_path. Deliberately no index:
+    # with one, SQLite answers the list's OR by merging both indexes and sorting every visible row;
+    # without, it walks the primary key newest first and stops at the page's 21st row.
     handler_place_path = models.CharField(
-        max_length=tree.PATH_LENGTH, blank=True, default="", db_default="", db_index=True, editable=False
+        max_length=tree.PATH_LENGTH, blank=True, default="", db_default="", editable=False
     )
 
     status = models.CharField(

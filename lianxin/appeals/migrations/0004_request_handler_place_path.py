@@ -13,7 +13,7 @@ class Migration(migrations.Migration):
             model_name="request",
             name="handler_place_path",
             field=models.CharField(
-                blank=True, db_default="", db_index=True, default="", editable=False, max_length=240
+                blank=True, db_default="", default="", editable=False, max_length=240
             ),
         ),
         # Requests already handed to a community or subdistrict get that place's path.
