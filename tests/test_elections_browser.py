@@ -59,8 +59,12 @@ def test_tellers_enter_paper_ballots_and_print_the_result_sheet(open_page, live_
     assert laptop.locator("[data-test=ballots]").inner_text().strip() == "4"
     # The fifth paper, the button clicked twice: one ballot.
     laptop.locator(f"[data-test=ballot-form] input[name=c{wang}][value=for]").check()
-    with laptop.expect_navigation():
-        laptop.locator("[data-test=enter-ballot]").dblclick()
+    # The second click may abort the first click's navigation (ERR_ABORTED): wait for the page that
+    # follows, whichever of the two requests it answers, not for one particular navigation.
+    from playwright.sync_api import expect
+
+    laptop.locator("[data-test=enter-ballot]").dblclick()
+    expect(laptop.locator("[data-test=ballots]")).to_have_text("5", timeout=15_000)
     laptop.goto(f"/elections/rounds/{first.pk}/teller/")
     assert Ballot.objects.filter(round=first).count() == 5
     assert laptop.locator("[data-test=ballots]").inner_text().strip() == "5"
