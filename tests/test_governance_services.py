@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
 
 from lianxin.appeals.models import Request
 from lianxin.branch import services as branch
@@ -277,7 +278,7 @@ def test_standards_give_the_rating_and_the_upgrade_plan(city, personas, settings
     assert rating == check.org_rating and rating.rated_by == officer and "80" in rating.basis
     plan = check.plan
     assert plan.rating == Rating.CLASS_2
-    due = add_working_days(check.reviewed_at.date(), conf.upgrade_working_days()).due
+    due = add_working_days(timezone.localtime(check.reviewed_at).date(), conf.upgrade_working_days()).due
     assert sorted(item.check_item.item.code for item in plan.items.all()) == [
         "disclosure",
         "fees",
@@ -291,12 +292,12 @@ def test_standards_give_the_rating_and_the_upgrade_plan(city, personas, settings
     # progress on the plan, and a step of the secretary's own, due in working days
     item = plan.items.first()
     services.upgrade_item_progress(
-        actor=secretary, item=item, progress="已整改", done_on=check.reviewed_at.date()
+        actor=secretary, item=item, progress="已整改", done_on=timezone.localtime(check.reviewed_at).date()
     )
     extra = services.upgrade_item_add(
         actor=secretary, plan=plan, task="开展党员培训", owner="王书记", due_days=20
     )
-    assert extra.due_on == add_working_days(extra.plan.created_at.date(), 20).due
+    assert extra.due_on == add_working_days(timezone.localtime(extra.plan.created_at).date(), 20).due
     assert UpgradeItem.objects.filter(plan=plan, done_on__isnull=False).count() == 1
     # thresholds are settings: at 80 % for class 1 the same score would be class 1
     settings.LIANXIN_GOVERNANCE_RATING_THRESHOLDS = {1: 80}
