@@ -758,20 +758,7 @@ def _member_chunk(actor, report: Report, batch: list[_MemberRow], *, write: bool
                         *facts(m.id_number),  # masked, birth date, sex
                     )
                 )
-                new_members.append(  # _member_values(m, None), in line
-                    (
-                        None,
-                        org.pk,
-                        org.place_id,
-                        org.place_path,
-                        m.kind,
-                        m.joined_on,
-                        m.probation_ends_on,
-                        m.mobile_destination,
-                        m.mobile_contact,
-                        m.receiving_organization_name,
-                    )
-                )
+                new_members.append(_member_values(m, None))
             continue
         if resident.name != m.name:
             fields.append("name")
