@@ -43,6 +43,14 @@ def test_round_trip_and_key_id(ring):
         assert crypto.encrypt("x") != crypto.encrypt("x")  # fresh nonce every time
 
 
+def test_one_encrypter_for_many_values_gives_fresh_nonces_under_the_current_key(ring):
+    with ring("t1"):
+        encrypt = crypto.encrypter()
+        tokens = [encrypt("11010519491231002X") for _ in range(3)] + [encrypt("")]
+        assert tokens[3] == "" and len(set(tokens[:3])) == 3
+        assert all(t.startswith("t1$") and crypto.decrypt(t) == "11010519491231002X" for t in tokens[:3])
+
+
 def test_tampered_ciphertext_is_refused(ring):
     with ring("t1"):
         token = crypto.encrypt("secret")
@@ -59,6 +67,18 @@ def test_lookup_hash_is_keyed_and_stable(ring):
     with ring("t2"):
         assert crypto.lookup_hash("11010519491231002X") == first
     assert len(first) == 64 and "1101" not in first
+
+
+@pytest.mark.parametrize("size", [16, 32, 64, 65, 200])
+def test_lookup_hash_is_exactly_hmac_sha256_of_the_lookup_key(monkeypatch, size):
+    import hashlib
+    import hmac
+
+    key = bytes(range(256))[:size]
+    monkeypatch.setattr(crypto, "keyring", lambda: crypto.KeyRing({"k": b"0" * 32}, "k", key))
+    for text in ["11010519491231002X", "", "张三", "x" * 300]:
+        expected = hmac.new(key, text.encode(), hashlib.sha256).hexdigest()
+        assert crypto.lookup_hash(text) == crypto.lookup_hasher()(text) == expected
 
 
 def test_missing_key_names_the_problem(ring):

@@ -137,3 +137,30 @@ def test_insert_values_fills_defaults_and_refuses_unknown_columns(city):
     with pytest.raises(ValueError, match="no columns"):
         bulk.insert_values(Resident, [], columns=["nope"])
     assert bulk.values_in(Resident, "id_number_hash", [], ["id"]) == []
+
+
+def test_reserved_keys_are_above_every_key_ever_used_and_the_next_row_follows_them(city, personas):
+    from django.db import transaction
+
+    staff = personas["staff"]
+    registry.resident_create(actor=staff, name="张三", id_number=pid(), place=city.happy)
+    highest = registry.resident_create(actor=staff, name="李四", id_number=pid(seq="003"), place=city.happy)
+    gone = highest.pk
+    Resident.objects.filter(pk=gone).delete()  # the highest key so far is never handed out again
+    with transaction.atomic():
+        keys = bulk.reserve_ids(Resident, 3)
+        assert len(set(keys)) == 3 and min(keys) > gone
+        bulk.insert_values(
+            Resident,
+            [
+                (pk, city.happy.pk, city.happy.path, f"批量{n}", f"hash-{n}", dt.date(1980, 1, 1))
+                for n, pk in enumerate(keys)
+            ],
+            columns=["id", "place_id", "place_path", "name", "id_number_hash", "birth_date"],
+        )
+    assert sorted(Resident.objects.filter(name__startswith="批量").values_list("pk", flat=True)) == sorted(
+        keys
+    )
+    after = registry.resident_create(actor=staff, name="王五", id_number=pid(seq="005"), place=city.happy)
+    assert after.pk > max(keys)
+    assert bulk.reserve_ids(Resident, 0) == []

@@ -195,7 +195,7 @@ def test_commit_is_all_or_nothing(secretary, monkeypatch):
     rows = [MEMBER_HEADER, *[member_row(f"党员{i}", pid(seq=f"{2 * i + 1:03d}")) for i in range(30)]]
     job = upload(secretary, "members", xlsx(rows))
     calls = {"n": 0}
-    real = crypto.encrypt
+    real = crypto.encrypter()
 
     def failing(text):
         calls["n"] += 1
@@ -203,7 +203,7 @@ def test_commit_is_all_or_nothing(secretary, monkeypatch):
             raise RuntimeError("disk full")
         return real(text)
 
-    monkeypatch.setattr(crypto, "encrypt", failing)
+    monkeypatch.setattr(crypto, "encrypter", lambda: failing)
     monkeypatch.setattr("lianxin.registry.spreadsheets.CHUNK", 10)
     with pytest.raises(RuntimeError):
         services.import_commit(actor=secretary, job=job)

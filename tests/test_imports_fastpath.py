@@ -77,26 +77,32 @@ def test_the_birth_date_cache_is_per_import_and_respects_today():
     assert _checked(number, dt.date(2025, 6, 1)) == "birth_date"
 
 
-def test_prepared_rows_never_let_a_tab_or_line_break_split_a_row():
+def test_prepared_rows_come_back_exactly_frame_by_frame(monkeypatch):
     from types import SimpleNamespace
 
-    keep = registry_sheets.PreparedRows("context")
-    row = SimpleNamespace(
-        number=2,
-        name="张\t三\n",
-        id_number=_pid(),
-        hash="h",
-        organization=SimpleNamespace(pk=1),
-        kind="retired",
-        joined_on=dt.date(1980, 7, 1),
-        probation_ends_on=None,
-        mobile_destination="",
-        mobile_contact="",
-        receiving_organization_name="",
-    )
-    assert list(keep.tee([row])) == [row]
-    keep._flush()
-    import zlib
+    from lianxin.core import crypto
 
-    text = zlib.decompress(b"".join([*keep._parts, keep._zip.flush()])).decode()
-    assert text == f"2\t张 三 \t{_pid()}\th\t1\tretired\t1980-07-01\t\t\t\t\n"
+    monkeypatch.setattr(registry_sheets, "CHUNK", 2)  # three rows: two frames
+    keep = registry_sheets.PreparedRows("context")
+    rows = [
+        SimpleNamespace(
+            number=n + 2,
+            name=name,
+            id_number=_pid(),
+            hash="h",
+            organization=SimpleNamespace(pk=1),
+            kind=registry_sheets.MemberKind.RETIRED,
+            joined_on=dt.date(1980, 7, 1),
+            probation_ends_on=dt.date(1981, 7, 1) if n else None,
+            mobile_destination="深圳\n南山",
+            mobile_contact="",
+            receiving_organization_name="",
+        )
+        for n, name in enumerate(["张\t三\n", "李四", "王五"])
+    ]
+    assert list(keep.tee(rows)) == rows
+    data = crypto.unseal(keep.sealed(), "context")
+    frames = list(registry_sheets.PreparedRows.frames(data))
+    assert [len(f) for f in frames] == [2, 1] and keep.count == 3
+    assert frames[0][0] == (2, "张\t三\n", _pid(), "h", 1, "retired", "1980-07-01", "", "深圳\n南山", "", "")
+    assert frames[1][0][1] == "王五" and frames[0][1][7] == "1981-07-01"

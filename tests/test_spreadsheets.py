@@ -214,3 +214,11 @@ def test_written_cells_are_always_text():
     values = CalamineWorkbook.from_filelike(io.BytesIO(data)).get_sheet_by_index(0).to_python()
     assert [row[0] for row in values[1:]] == dangerous
     assert all(row[1] == "0012" for row in values[1:])
+
+
+def test_blank_rows_are_empty_or_blank_cells_only():
+    from lianxin.core.spreadsheets import is_blank
+
+    assert is_blank([]) and is_blank([None, "", "  ", "\u3000\t"])
+    for row in (["张三"], [None, " x "], ["", 0], [None, 0.0], ["", dt.date(2020, 1, 1)], [False]):
+        assert not is_blank(row), row

@@ -12,8 +12,9 @@ SECRET_KEY, never from the database.
 """
 
 import base64
+import binascii
 import functools
-import hmac
+import hashlib
 import json
 import os
 import secrets
@@ -97,12 +98,24 @@ def keyring() -> KeyRing:
 
 def encrypt(text: str) -> str:
     """``kid$base64(nonce ‖ ciphertext)``; empty text stays empty."""
-    if not text:
-        return ""
+    return encrypter()(text)
+
+
+def encrypter():
+    """``encrypt`` with the current key looked up once: for loops over many values (an import's
+    170,000 ID numbers, where the lookups and ``secrets``' wrapper were a third of the encryption)."""
     ring = keyring()
-    nonce = secrets.token_bytes(12)
-    sealed = _aead(ring.keys[ring.current]).encrypt(nonce, text.encode(), ring.current.encode())
-    return f"{ring.current}${base64.b64encode(nonce + sealed).decode()}"
+    kid = ring.current
+    seal_with, prefix, aad = _aead(ring.keys[kid]).encrypt, f"{kid}$", kid.encode()
+    urandom, b64 = os.urandom, binascii.b2a_base64  # what secrets.token_bytes and base64 call
+
+    def encrypt_one(text: str) -> str:
+        if not text:
+            return ""
+        nonce = urandom(12)
+        return prefix + b64(nonce + seal_with(nonce, text.encode(), aad), newline=False).decode()
+
+    return encrypt_one
 
 
 def decrypt(token: str) -> str:
@@ -158,9 +171,28 @@ def lookup_hash(text: str) -> str:
 
 
 def lookup_hasher():
-    """``lookup_hash`` with the key read once: for loops over many values (an import's 170,000)."""
+    """``lookup_hash`` with the key read once: for loops over many values (an import's 170,000).
+
+    HMAC-SHA256 (RFC 2104) from the two keyed SHA-256 states, copied for each value: the same bytes
+    as ``hmac.digest`` (tested), in half its time — the one-shot call sets up the key every time."""
     key = keyring().lookup
-    return lambda text: hmac.digest(key, text.encode(), "sha256").hex()
+    if len(key) > _SHA256_BLOCK:
+        key = hashlib.sha256(key).digest()
+    key = key.ljust(_SHA256_BLOCK, b"\0")
+    inner = hashlib.sha256(bytes(b ^ 0x36 for b in key))
+    outer = hashlib.sha256(bytes(b ^ 0x5C for b in key))
+
+    def lookup_one(text: str) -> str:
+        digest = inner.copy()
+        digest.update(text.encode())
+        result = outer.copy()
+        result.update(digest.digest())
+        return result.hexdigest()
+
+    return lookup_one
+
+
+_SHA256_BLOCK = 64
 
 
 # Key setup once per key, not once per value (an import encrypts and hashes 170,000 of them).

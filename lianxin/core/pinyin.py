@@ -51,14 +51,9 @@ def _toneless(reading: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
-# Readings of U+3400..U+9FFF (CJK and extension A: nearly every character of a name) live in a list
-# indexed by code point, about 0.2 MB; the few others in a small dict.
-_BASE, _END = 0x3400, 0xA000
-
-
 @functools.cache
-def _table() -> tuple[list, dict[str, str]] | None:
-    """(readings by code point from _BASE, others by character), or None when the table is not found."""
+def _table() -> dict[int, str] | None:
+    """pypinyin's readings by code point ("zhāng,cháng"), or None when the table is not found."""
     spec = importlib.util.find_spec("pypinyin")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -68,24 +63,15 @@ def _table() -> tuple[list, dict[str, str]] | None:
     module_spec = importlib.util.spec_from_file_location("_lianxin_pinyin_table", source)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)  # a plain dict literal; not registered in sys.modules
-    syllables: dict[str, str] = {}
-    dense: list[str | None] = [None] * (_END - _BASE)
-    others = {}
-    for code, readings in module.pinyin_dict.items():
-        reading = _toneless(readings.split(",", 1)[0])
-        reading = syllables.setdefault(reading, reading)
-        if _BASE <= code < _END:
-            dense[code - _BASE] = reading
-        else:
-            others[chr(code)] = reading
-    return dense, others
+    return module.pinyin_dict
 
 
-def _reading(char: str, dense: list, others: dict) -> str | None:
-    code = ord(char)
-    if _BASE <= code < _END:
-        return dense[code - _BASE]
-    return others.get(char)
+@functools.cache
+def _reading(char: str) -> str | None:
+    """The character's first reading without tones, worked out the first time it is asked for: a
+    process reads a few thousand distinct characters, not the table's 41,000 (0.35 s up front)."""
+    readings = _table().get(ord(char))
+    return None if readings is None else _toneless(readings.split(",", 1)[0])
 
 
 def _fallback(name: str) -> list[str]:
@@ -101,10 +87,9 @@ def syllables(name: str) -> list[str]:
     if table is None:
         chunks = _fallback(name)
     else:
-        dense, others = table
         chunks, pending = [], []
         for char in name:
-            reading = _reading(char, dense, others)
+            reading = _reading(char)
             if reading is None:
                 pending.append(char)
                 continue
@@ -116,7 +101,7 @@ def syllables(name: str) -> list[str]:
             chunks.append("".join(pending))
         for surname in (name[:2], name[:1]):
             reading = SURNAME_READINGS.get(surname)
-            if reading is not None and len(name) > len(surname) and _reading(name[0], dense, others):
+            if reading is not None and len(name) > len(surname) and _reading(name[0]):
                 chunks[: len(surname)] = [reading]
                 break
     return [c.lower().replace(" ", "") for c in chunks if c.strip()]

@@ -236,7 +236,16 @@ def raw_rows(data: bytes, fmt: str) -> Iterator[tuple[str, int, list]]:
 
 
 def is_blank(row: Sequence) -> bool:
-    return all(v is None or (isinstance(v, str) and not v.strip()) for v in row)
+    """Every cell empty or blanks only. A plain loop: it returns at a data row's first cell, where
+    ``all()`` over a generator cost more than the test itself (170,000 rows an import)."""
+    for value in row:
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            return False
+        if value and not value.isspace():
+            return False
+    return True
 
 
 _PAREN = re.compile(r"\(.*?\)|\[.*?\]")

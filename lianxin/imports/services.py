@@ -160,7 +160,7 @@ def import_commit(*, actor, job: ImportJob) -> ImportJob:
         raise PermissionDenied
     access.require(actor, Action.IMPORT_PEOPLE)
     try:
-        with transaction.atomic():
+        with bulk.large_page_cache(), transaction.atomic():
             claimed = ImportJob.objects.filter(pk=job.pk, status=ImportStatus.READY).update(
                 status=ImportStatus.COMMITTED, committed_at=timezone.now()
             )
