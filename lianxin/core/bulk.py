@@ -6,7 +6,8 @@ takes plain tuples of the varying columns, prepares only the values that need it
 JSON), gives every other column one value for all rows (``constants`` or the field's default, prepared
 once) and sends one parameterised single-row INSERT through ``executemany``. Rows must already be
 valid: this is for the importer's commit path, after the same validation the services apply. Primary
-keys are not returned: callers look rows up by their natural unique key (``values_in``).
+keys are not returned: callers reserve them first (``reserve_ids``) or look rows up by their natural
+unique key (``values_in``).
 """
 
 import contextlib
@@ -20,7 +21,7 @@ def large_page_cache():
     """On SQLite, a page cache of LIANXIN_SQLITE_BULK_CACHE_MB (default 64) for the duration, then the
     connection's own size again. A bulk insert into indexed columns with random keys (keyed hashes,
     pinyin) touches index pages all over the file; with SQLite's default 2 MB cache each row re-reads
-    them. At 170,000 residents the insert took 1.7× as long as with 64 MB (bench/import_members.py).
+    them. At 170,000 residents the insert took 1.5× as long as with 64 MB (bench/import_members.py).
     Only for the bulk write: every pooled connection keeping 64 MB would be too much for a small server.
     Does nothing on PostgreSQL (its cache is the server's shared_buffers)."""
     if connection.vendor != "sqlite":
