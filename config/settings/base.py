@@ -177,6 +177,10 @@ LIANXIN_SESSION_ABSOLUTE_SECONDS = 12 * 3600
 LIANXIN_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("LIANXIN_PASSWORD_MAX_AGE_DAYS", "0"))
 # Two-factor sign-in (TOTP) for staff and administrators; on in production.
 LIANXIN_REQUIRE_2FA = env_bool("LIANXIN_REQUIRE_2FA", False)
+# PostgreSQL: the kept statements of lianxin.core.statements run as prepared statements with generic
+# plans (planned once per connection). Set 0 behind a transaction pooler without prepared-statement
+# support (PgBouncer before 1.21, or without max_prepared_statements).
+LIANXIN_DB_PREPARED = env_bool("LIANXIN_DB_PREPARED", True)
 # Audit entries are kept at least this many days (never fewer than 184: MLPS 2.0 level 3).
 LIANXIN_AUDIT_RETENTION_DAYS = int(os.environ.get("LIANXIN_AUDIT_RETENTION_DAYS", "184"))
 # Exports: longer lists need another person's approval; each person may export so many times an hour.
@@ -201,7 +205,7 @@ MEDIA_URL = "/media/"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "lianxin.api.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",

@@ -29,3 +29,7 @@ LIANXIN_FIELD_KEYRING = {
     "current": "t2",
     "lookup": "dGVzdC1sb29rdXAta2V5LW5vdC1zZWNyZXQtMzJieXQ=",
 }
+
+# Every reuse of a kept SQL statement (lianxin.core.statements) is checked against a fresh compile:
+# a cache key that misses an input fails the suite.
+LIANXIN_STATEMENTS_VERIFY = True

@@ -34,7 +34,7 @@ from lianxin.places.models import Place, PlaceKind
 from .pagination import Keyset
 from .permissions import ANYONE, ScopedAction
 from .registry import ScopedHouseholdField, ScopedResidentField
-from .serializers import ScopedPlaceField
+from .serializers import ScopedPlaceField, SharedArguments
 from .views import _ApiViewSet
 
 # --- serializers ------------------------------------------------------------------------------------
@@ -234,11 +234,17 @@ class RequestIntakeSerializer(serializers.Serializer):
     attachments = serializers.ListField(child=serializers.FileField(), required=False, max_length=10)
 
 
+class _SharedChoiceField(SharedArguments, serializers.ChoiceField):
+    pass
+
+
+class _SharedSlugField(SharedArguments, serializers.SlugRelatedField):
+    pass
+
+
 class RequestFilterSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=[("open", _("Open")), *RequestStatus.choices], required=False)
-    category = serializers.SlugRelatedField(
-        slug_field="code", queryset=RequestCategory.objects.all(), required=False
-    )
+    status = _SharedChoiceField(choices=[("open", _("Open")), *RequestStatus.choices], required=False)
+    category = _SharedSlugField(slug_field="code", queryset=RequestCategory.objects.all(), required=False)
     overdue = serializers.BooleanField(required=False, default=False)
     mine = serializers.BooleanField(required=False, default=False)
     within = ScopedPlaceField(required=False)
@@ -371,17 +377,20 @@ class RequestViewSet(_ApiViewSet):
     @extend_schema(parameters=[RequestFilterSerializer])
     def list(self, request):
         filters = self._query(RequestFilterSerializer)
-        rows = selectors.request_list(
+        today = timezone.localdate()
+        rows = selectors.request_rows(
             actor=request.user,
+            columns=request_rows.columns,
             status=filters.get("status", ""),
             category=filters.get("category"),
             overdue=filters["overdue"],
             mine=filters["mine"],
             place=filters.get("within"),
             q=filters.get("q", ""),
-        ).values(*request_rows.columns)
+            today=today,
+        )
         page = self.paginate_queryset(rows)
-        return self.get_paginated_response(request_rows(page, timezone.localdate()))
+        return self.get_paginated_response(request_rows(page, today))
 
     @extend_schema(responses=RequestDetailSerializer)
     def retrieve(self, request, pk):

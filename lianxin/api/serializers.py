@@ -19,7 +19,20 @@ from lianxin.places.models import OrgKind, OrgRating, PartyOrganization, Place, 
 # --- related fields scoped to the caller ------------------------------------------------------
 
 
-class _ScopedRelatedField(serializers.PrimaryKeyRelatedField):
+class SharedArguments:
+    """A field whose copies share its declaration's arguments.
+
+    DRF deep-copies every declared field for each serializer instance, re-creating it from deep
+    copies of its arguments; for querysets and translated choices that was most of a small filter
+    serializer's cost on each list request. Those arguments are never changed in place (a queryset
+    is cloned with ``.all()`` where it is used, choices are read), so the copies can share them.
+    """
+
+    def __deepcopy__(self, memo):
+        return self.__class__(*self._args, **self._kwargs)
+
+
+class _ScopedRelatedField(SharedArguments, serializers.PrimaryKeyRelatedField):
     """A primary key resolved only among the rows the requesting user may see.
 
     ``queryset`` is a model hint for the schema; ``scoped`` returns the real choices.

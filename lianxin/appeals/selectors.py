@@ -21,7 +21,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from lianxin.core import access, tree
+from lianxin.core import access, statements, tree
 from lianxin.core.access import Action
 from lianxin.places.models import PLACE_LEVELS, Place, PlaceKind
 
@@ -69,6 +69,32 @@ def request_list(
         q = q.strip()
         qs = qs.filter(Q(number__contains=q) | Q(description__contains=q) | Q(requester_name__contains=q))
     return qs
+
+
+def request_rows(*, actor, columns: list[str], today: dt.date | None = None, **filters) -> statements.Prepared:
+    """``request_list(actor=actor, today=today, **filters).values(*columns)`` kept as a compiled
+    statement for the API's list pages (lianxin.core.statements). The key is every input
+    ``request_list`` reads — the actor's scope roots for viewing requests, the actor itself only for
+    ``mine``, today only for ``overdue``, the other filters' values (a category's key, a place's path)
+    — so both give the same rows; the test settings check that on every use."""
+    today = today or timezone.localdate()
+    shaped = {
+        "mine": lambda mine: actor.pk if mine else None,
+        "overdue": lambda overdue: today if overdue else None,
+        "category": lambda category: None if category is None else category.pk,
+        "place": lambda place: None if place is None else place.path,
+    }
+    key = (
+        "appeals.request_list",
+        tuple(access.scope_paths(actor, Action.VIEW_REQUESTS)),
+        tuple((name, shaped.get(name, str)(value)) for name, value in sorted(filters.items())),
+        tuple(columns),
+    )
+
+    def build():
+        return request_list(actor=actor, today=today, **filters).values(*columns)
+
+    return statements.Prepared(key, Request, build)
 
 
 def request_get(*, actor, pk) -> Request:

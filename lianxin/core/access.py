@@ -14,7 +14,7 @@ from django.db.models import Model, QuerySet
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
-from . import tree
+from . import statements, tree
 
 
 class Role(models.TextChoices):
@@ -221,8 +221,14 @@ def _assignments(user) -> list[tuple[str, str, int]]:
         return []
     cached = getattr(user, "_lianxin_assignments", None)
     if cached is None:
-        cached = list(
-            user.role_assignments.filter(ended_at__isnull=True).values_list("role", "place__path", "place_id")
+        model = user._meta.get_field("role_assignments").related_model
+        cached = statements.rows(
+            ("access.assignments",),
+            model,
+            lambda user_id: model.objects.filter(user_id=user_id, ended_at__isnull=True).values_list(
+                "role", "place__path", "place_id"
+            ),
+            user.pk,
         )
         user._lianxin_assignments = cached
     return cached

@@ -8,4 +8,9 @@ class CoreConfig(AppConfig):
     verbose_name = _("Core")
 
     def ready(self):
+        from django.db.backends.signals import connection_created
+
         from . import checks  # noqa: F401  (registers the system checks)
+        from .statements import plan_once
+
+        connection_created.connect(plan_once, dispatch_uid="lianxin.core.statements.plan_once")

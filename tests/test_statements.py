@@ -1,0 +1,207 @@
+"""Kept SQL statements (lianxin.core.statements): the same rows as the querysets they were compiled
+from, one compile per key and connection, and loud failures for keys or holes that cannot work."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from lianxin.accounts.models import RoleAssignment, User
+from lianxin.core import statements
+from lianxin.core.access import Role
+from lianxin.core.statements import Prepared, Statement, StatementError
+
+from .conftest import make_user
+
+
+@pytest.fixture
+def fresh_cache():
+    from django.db import connections
+
+    connections["default"].__dict__.pop("lianxin_statements", None)
+    yield
+    connections["default"].__dict__.pop("lianxin_statements", None)
+
+
+def _roles(user_id):
+    return RoleAssignment.objects.filter(user_id=user_id, ended_at__isnull=True).values_list(
+        "role", "place__path", "place_id"
+    )
+
+
+def test_rows_equal_the_querysets_for_each_value_in_the_hole(city, fresh_cache):
+    staff = make_user("s1", Role.STAFF, city.happy)
+    officer = make_user("o1", Role.SUBDISTRICT_OFFICER, city.east)
+
+    for user in (staff, officer, staff):
+        kept = statements.rows(("test.roles",), RoleAssignment, _roles, user.pk)
+        assert sorted(kept) == sorted(_roles(user.pk))
+    assert sorted(statements.rows(("test.roles",), RoleAssignment, _roles, staff.pk)) == [
+        (Role.STAFF, city.happy.path, city.happy.pk)
+    ]
+
+
+def test_a_kept_statement_is_compiled_once_and_run_as_one_query(city, fresh_cache, monkeypatch):
+    staff = make_user("s1", Role.STAFF, city.happy)
+    compiled = []
+    original = Statement.compile.__func__
+    monkeypatch.setattr(
+        Statement, "compile", classmethod(lambda cls, *a: compiled.append(1) or original(cls, *a))
+    )
+
+    with override_settings(LIANXIN_STATEMENTS_VERIFY=False):
+        statements.rows(("test.roles",), RoleAssignment, _roles, staff.pk)
+        with CaptureQueriesContext(connection) as queries:
+            again = statements.rows(("test.roles",), RoleAssignment, _roles, staff.pk)
+
+    assert len(compiled) == 1
+    assert len(queries.captured_queries) == 1 and again == [(Role.STAFF, city.happy.path, city.happy.pk)]
+
+
+def test_a_key_that_misses_an_input_fails_under_verification(city, fresh_cache):
+    staff = make_user("s1", Role.STAFF, city.happy)
+    statements.rows(("test.roles",), RoleAssignment, _roles, staff.pk)
+
+    def other_build(user_id):  # the same key, but a different query: the key left an input out
+        return _roles(user_id).filter(role=Role.STAFF)
+
+    with pytest.raises(StatementError, match="does not determine"):
+        statements.rows(("test.roles",), RoleAssignment, other_build, staff.pk)
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda uid: RoleAssignment.objects.filter(user_id=uid, place_id=uid).values_list("role"), "2 times"),
+        (lambda name: User.objects.filter(username__contains=name).values_list("id"), "0 times"),
+    ],
+    ids=["hole used twice", "hole transformed by the lookup"],
+)
+def test_holes_must_appear_exactly_once_unchanged(db, fresh_cache, build, message):
+    value = 5 if "uid" in build.__code__.co_varnames else "abc"
+    with pytest.raises(StatementError, match=message):
+        statements.rows(("test.bad", message), RoleAssignment, build, value)
+
+
+def test_holes_take_ints_and_strings_only(db, fresh_cache):
+    with pytest.raises(StatementError, match="int or a str"):
+        statements.rows(
+            ("test.bool",), User, lambda v: User.objects.filter(is_active=v).values_list("id"), True
+        )
+
+
+def test_instances_are_model_instances_with_converted_values(city, fresh_cache):
+    user = make_user("s1", Role.STAFF, city.happy)
+    User.objects.filter(pk=user.pk).update(last_login=dt.datetime(2026, 3, 4, 5, 6, tzinfo=dt.UTC))
+
+    (found,) = statements.instances(
+        ("test.user",), User, lambda name: User.objects.filter(username=name), "s1"
+    )
+
+    assert isinstance(found, User) and found.pk == user.pk and found.username == "s1"
+    assert found.last_login == dt.datetime(2026, 3, 4, 5, 6, tzinfo=dt.UTC)
+    assert found._state.adding is False and found._state.db == "default"
+    assert (
+        statements.instances(("test.user",), User, lambda name: User.objects.filter(username=name), "x") == []
+    )
+
+
+def test_select_related_cannot_be_kept(db, fresh_cache):
+    with pytest.raises(StatementError, match="select_related"):
+        statements.instances(
+            ("test.related",), Token, lambda key: Token.objects.select_related("user").filter(key=key), "k"
+        )
+
+
+def test_prepared_pages_equal_the_querysets(city, fresh_cache):
+    users = [make_user(f"u{i}", Role.STAFF, city.happy) for i in range(7)]
+    build = lambda: User.objects.filter(username__startswith="u").values("id", "username")  # noqa: E731
+    prepared = Prepared(("test.users",), User, build)
+
+    first = list(prepared.order_by("-id")[0:3])
+    after = list(prepared.order_by("-id").filter(id__lt=str(first[-1]["id"]))[0:3])  # a cursor: text
+
+    expected = list(build().order_by("-id"))
+    assert first == expected[:3] and after == expected[3:6]
+    assert [row["username"] for row in expected] == [u.username for u in reversed(users)]
+    with pytest.raises(ValueError, match="id__lt"):
+        list(prepared.filter(id__lt="not-a-number"))
+    with pytest.raises(StatementError, match="comparison"):
+        prepared.filter(username__contains="u")
+
+
+def test_the_cache_keeps_the_most_recently_used(city, fresh_cache, monkeypatch):
+    from django.db import connections
+
+    monkeypatch.setattr(statements, "CACHE_SIZE", 2)
+    user = make_user("s1", Role.STAFF, city.happy)
+    for name in ("a", "b", "a", "c"):
+        statements.rows(("test.lru", name), RoleAssignment, _roles, user.pk)
+
+    assert list(connections["default"].__dict__["lianxin_statements"]) == [
+        ("test.lru", "a"),
+        ("test.lru", "c"),
+    ]
+
+
+def test_token_authentication_refuses_unknown_tokens_and_inactive_users(city, fresh_cache):
+    user = make_user("s1", Role.STAFF, city.happy)
+    token = Token.objects.create(user=user)
+    client = APIClient()
+
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    assert client.get("/api/v1/requests/").status_code == 200
+    client.credentials(HTTP_AUTHORIZATION="Token 0000000000000000000000000000000000000000")
+    unknown = client.get("/api/v1/requests/")
+    User.objects.filter(pk=user.pk).update(is_active=False)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    inactive = client.get("/api/v1/requests/")
+
+    # DRF answers 403 rather than 401 when the first authentication class (the session) sends no
+    # WWW-Authenticate challenge; the message tells which refusal it was.
+    assert unknown.status_code in (401, 403) and unknown.json()["detail"] == "认证令牌无效。"
+    assert inactive.status_code in (401, 403) and inactive.json()["detail"] == "用户未激活或者已删除。"
+
+
+def _pg_prepared(fragment: str) -> list[int]:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT generic_plans FROM pg_prepared_statements WHERE statement LIKE %s", [f"%{fragment}%"]
+        )
+        return [plans for (plans,) in cursor.fetchall()]
+
+
+def _names(user_id, column):
+    return User.objects.filter(pk=user_id).values_list(column, "username")
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_on_postgresql_kept_statements_are_prepared_with_generic_plans(city, fresh_cache):
+    staff = make_user("s1", Role.STAFF, city.happy)
+    fragment = (
+        '"accounts_user"."date_joined" AS "date_joined", "accounts_user"."username"'  # this test's query only
+    )
+
+    first = statements.rows(("test.pg",), User, lambda uid: _names(uid, "date_joined"), staff.pk)
+    again = statements.rows(("test.pg",), User, lambda uid: _names(uid, "date_joined"), staff.pk)
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW plan_cache_mode")
+        (mode,) = cursor.fetchone()
+
+    assert first == again and first[0][1] == "s1"
+    assert mode == "force_generic_plan"
+    assert _pg_prepared(fragment) == [2]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_prepared_statements_can_be_switched_off(city, fresh_cache):
+    staff = make_user("s1", Role.STAFF, city.happy)
+    fragment = '"accounts_user"."last_login" AS "last_login", "accounts_user"."username"'
+
+    with override_settings(LIANXIN_DB_PREPARED=False):
+        kept = statements.rows(("test.pg.off",), User, lambda uid: _names(uid, "last_login"), staff.pk)
+
+    assert kept == [(None, "s1")] and _pg_prepared(fragment) == []
