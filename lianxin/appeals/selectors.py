@@ -71,7 +71,9 @@ def request_list(
     return qs
 
 
-def request_rows(*, actor, columns: list[str], today: dt.date | None = None, **filters) -> statements.Prepared:
+def request_rows(
+    *, actor, columns: list[str], today: dt.date | None = None, **filters
+) -> statements.Prepared:
     """``request_list(actor=actor, today=today, **filters).values(*columns)`` kept as a compiled
     statement for the API's list pages (lianxin.core.statements). The key is every input
     ``request_list`` reads — the actor's scope roots for viewing requests, the actor itself only for

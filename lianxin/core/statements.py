@@ -117,7 +117,9 @@ def _cursor(connection):
     the server, so psycopg prepares each statement on its first run on the connection and later runs
     skip planning: for the requests list 0.5 ms a run instead of 1.7 (most of it was planning the
     six-way join)."""
-    if not _prepared(connection):
+    if not _prepared(connection) or connection.queries_logged:
+        # Queries being logged (DEBUG, CaptureQueriesContext): Django's cursor, which logs the SQL
+        # with its values (a server-bound cursor's query text is not available to the log).
         return connection.cursor()
     from django.db.backends.postgresql.base import ServerBindingCursor
 
