@@ -91,6 +91,8 @@ def test_holes_take_ints_and_strings_only(db, fresh_cache):
         statements.rows(
             ("test.bool",), User, lambda v: User.objects.filter(is_active=v).values_list("id"), True
         )
+    with pytest.raises(StatementError, match="at most 8 holes"):
+        statements.rows(("test.many",), User, lambda *v: User.objects.values_list("id"), *range(9))
 
 
 def test_instances_are_model_instances_with_converted_values(city, fresh_cache):

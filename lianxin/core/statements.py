@@ -132,8 +132,9 @@ def _cursor(connection):
 
 
 def _holes(values) -> tuple:
-    ints = iter(_INT_HOLES)
-    strs = iter(_STR_HOLES)
+    if len(values) > len(_INT_HOLES):
+        raise StatementError(f"at most {len(_INT_HOLES)} holes, not {len(values)}")
+    ints, strs = iter(_INT_HOLES), iter(_STR_HOLES)
     holes = []
     for value in values:
         if isinstance(value, bool) or not isinstance(value, int | str):
