@@ -159,6 +159,18 @@ def test_a_second_sweep_the_same_day_does_nothing(city, personas, sweep):
     assert audit.verify().ok
 
 
+def test_a_sweep_with_nothing_to_do_only_reads(city, personas, sweep):
+    from django.test.utils import CaptureQueriesContext
+
+    make_request(personas["staff"], city.happy, D(2026, 11, 30))  # due long after the sweep's horizon
+    with CaptureQueriesContext(connection) as queries:
+        assert sweep() == 0
+
+    statements = [q["sql"].split()[0] for q in queries.captured_queries]
+    # the calendar (years, days) and the three kinds of candidate: no transaction, no write lock
+    assert statements == ["SELECT"] * 5
+
+
 def test_an_earlier_notification_with_the_same_key_is_neither_duplicated_nor_delivered_again(
     city, personas, sweep
 ):
@@ -194,10 +206,10 @@ def test_requests_claimed_by_a_concurrent_sweep_are_not_notified_twice(city, per
     escalate = [make_request(staff, city.happy, D(2026, 11, 9)) for _ in range(3)]
     original = services._sweep_candidates
 
-    def raced(condition):
+    def raced(key, condition):
         # The candidates are read; before they are claimed, another sweep takes the first of each kind
         # (its claim, events and notifications committed) — this one must leave those alone.
-        found = original(condition)
+        found = original(key, condition)
         Request.objects.filter(pk=remind[0].pk).update(reminded_at=dt.datetime(2026, 11, 10, tzinfo=dt.UTC))
         Request.objects.filter(pk=escalate[0].pk).update(escalation_level=1)
         return found
@@ -220,8 +232,8 @@ def test_a_request_answered_between_read_and_claim_is_left_alone(city, personas,
     request = make_request(staff, city.happy, D(2026, 11, 9))
     original = services._sweep_candidates
 
-    def raced(condition):
-        found = original(condition)
+    def raced(key, condition):
+        found = original(key, condition)
         Request.objects.filter(pk=request.pk).update(status="answered")
         return found
 

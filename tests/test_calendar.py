@@ -116,6 +116,21 @@ def test_unloaded_year_counts_weekends_only_and_is_provisional():
 
 
 @pytest.mark.django_db
+def test_days_of_a_year_without_its_calendar_are_not_official():
+    # 2026 is loaded (fixture data), 2028 is loaded here, 2027 is not, but has a stray day on record
+    CalendarYear.objects.create(year=2028, source="test")
+    CalendarDay.objects.create(date=D(2028, 1, 3), kind="holiday")  # a Monday
+    CalendarDay.objects.create(date=D(2027, 1, 4), kind="holiday")  # a Monday, year not loaded
+
+    working = calendar.WorkingCalendar([2026, 2027, 2028])
+
+    assert working.loaded_years == {2026, 2028}
+    assert not working.is_working_day(D(2028, 1, 3))
+    assert working.is_working_day(D(2027, 1, 4)) and working.is_provisional(D(2027, 1, 4))
+    assert not working.is_working_day(D(2026, 10, 1))  # National Day, from the loaded 2026
+
+
+@pytest.mark.django_db
 def test_negative_days_are_refused():
     with pytest.raises(ValueError):
         add_working_days(D(2026, 5, 6), -1)

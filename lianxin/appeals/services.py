@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianxin.core import access, audit, tree
+from lianxin.core import access, audit, statements, tree
 from lianxin.core.access import Action, Role
 from lianxin.core.calendar import WorkingCalendar
 from lianxin.core.notifications import notify
@@ -770,6 +770,7 @@ def requests_sweep(*, today: dt.date) -> int:
     # are claimed, so a request long overdue and never escalated gets both levels today.
     stages = [
         (
+            ("appeals.sweep.remind", today, remind_until),
             Q(
                 status__in=OPEN_STATUSES,
                 reminded_at__isnull=True,
@@ -780,6 +781,7 @@ def requests_sweep(*, today: dt.date) -> int:
         ),
         *(
             (
+                ("appeals.sweep.escalate", level, today, escalate_until),
                 _escalation_filter(level, today, escalate_until),
                 lambda pks, level=level: _escalate(
                     pks, level, today=today, until=escalate_until, people=people
@@ -790,12 +792,19 @@ def requests_sweep(*, today: dt.date) -> int:
     ]
     steps, pending, done, step = 0, [], 0, None  # pending[done:] are still to be claimed
     while stages or done < len(pending):
+        # Stages with nothing to claim are read before any transaction opens: most ticks find no work
+        # and then take no write lock (SQLite) and send no BEGIN/COMMIT.
+        while stages and done >= len(pending):
+            key, condition, step = stages.pop(0)
+            pending, done = _sweep_candidates(key, condition), 0
+        if done >= len(pending):
+            break
         with transaction.atomic():
             room, delivered = SWEEP_CHUNK, []
             while room and (stages or done < len(pending)):
                 if done >= len(pending):
-                    condition, step = stages.pop(0)
-                    pending, done = _sweep_candidates(condition), 0
+                    key, condition, step = stages.pop(0)
+                    pending, done = _sweep_candidates(key, condition), 0
                     continue
                 chunk = pending[done : done + room]
                 done += len(chunk)
@@ -843,10 +852,15 @@ def _escalation_filter(level: int, today: dt.date, until: dt.date) -> Q:
     return condition & Q(due_on__lte=until) if level == 2 else condition
 
 
-def _sweep_candidates(condition: Q) -> list[int]:
-    """The ids of the requests matching ``condition``, in id order: one index range read of ids only.
-    Each is claimed again by compare-and-set, so a stale id is harmless."""
-    return sorted(Request.objects.filter(condition).order_by().values_list("pk", flat=True))
+def _sweep_candidates(key: tuple, condition: Q) -> list[int]:
+    """The ids of the requests matching ``condition``, in id order: one index range read of ids only,
+    kept compiled per connection under ``key``, which names the condition's inputs (most ticks find
+    nothing: then this is all a sweep does). Each is claimed again by compare-and-set, so a stale id
+    is harmless."""
+    found = statements.rows(
+        key, Request, lambda: Request.objects.filter(condition).order_by().values_list("pk")
+    )
+    return sorted(pk for (pk,) in found)
 
 
 def _claim(pks: list[int], sets: dict, where: str, params: list) -> list[dict]:
