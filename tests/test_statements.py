@@ -207,3 +207,51 @@ def test_prepared_statements_can_be_switched_off(city, fresh_cache):
         kept = statements.rows(("test.pg.off",), User, lambda uid: _names(uid, "last_login"), staff.pk)
 
     assert kept == [(None, "s1")] and _pg_prepared(fragment) == []
+
+
+def test_an_empty_in_list_gives_no_rows_as_the_queryset_does(city, fresh_cache):
+    from lianxin.core.calendar import WorkingCalendar
+
+    kept = statements.rows(("test.none",), User, lambda: User.objects.filter(pk__in=[]).values_list("id"))
+
+    assert kept == [] and list(User.objects.filter(pk__in=[]).values_list("id")) == []
+    assert WorkingCalendar([]).loaded_years == set()
+
+
+def test_values_names_follow_the_order_asked_with_annotations(city, fresh_cache):
+    from django.db.models import F
+
+    make_user("u1", Role.STAFF, city.happy, display_name="甲")
+    build = lambda: User.objects.filter(username="u1").annotate(n=F("first_name")).values("n", "username")  # noqa: E731
+
+    assert list(Prepared(("test.annotated",), User, build)) == list(build()) == [{"n": "", "username": "u1"}]
+
+
+def test_a_hand_edited_keyset_cursor_is_an_invalid_cursor(city, fresh_cache):
+    import base64
+
+    user = make_user("s1", Role.STAFF, city.happy)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+
+    def page(position: str):
+        cursor = base64.b64encode(f"p={position}".encode()).decode()
+        return client.get("/api/v1/requests/", {"cursor": cursor})
+
+    assert page("12").status_code == 200
+    for position in ("abc", str(2**70), "-1"):
+        response = page(position)
+        assert response.status_code == 404, position
+    with pytest.raises(ValueError, match="out of range"):
+        list(Prepared(("test.range",), User, lambda: User.objects.values("id")).filter(id__lt=2**70))
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_without_persistent_connections_nothing_is_prepared(city, fresh_cache, monkeypatch):
+    staff = make_user("s1", Role.STAFF, city.happy)
+    fragment = '"accounts_user"."email" AS "email", "accounts_user"."username"'
+    monkeypatch.setitem(connection.settings_dict, "CONN_MAX_AGE", 0)
+
+    kept = statements.rows(("test.pg.age",), User, lambda uid: _names(uid, "email"), staff.pk)
+
+    assert kept == [("", "s1")] and _pg_prepared(fragment) == []

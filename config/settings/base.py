@@ -178,8 +178,8 @@ LIANXIN_PASSWORD_MAX_AGE_DAYS = int(os.environ.get("LIANXIN_PASSWORD_MAX_AGE_DAY
 # Two-factor sign-in (TOTP) for staff and administrators; on in production.
 LIANXIN_REQUIRE_2FA = env_bool("LIANXIN_REQUIRE_2FA", False)
 # PostgreSQL: the kept statements of lianxin.core.statements run as prepared statements with generic
-# plans (planned once per connection). Set 0 behind a transaction pooler without prepared-statement
-# support (PgBouncer before 1.21, or without max_prepared_statements).
+# plans (planned once per connection), on persistent connections only (CONN_MAX_AGE 0, the setting
+# behind a transaction pooler, turns them off too). 0 turns them off.
 LIANXIN_DB_PREPARED = env_bool("LIANXIN_DB_PREPARED", True)
 # Audit entries are kept at least this many days (never fewer than 184: MLPS 2.0 level 3).
 LIANXIN_AUDIT_RETENTION_DAYS = int(os.environ.get("LIANXIN_AUDIT_RETENTION_DAYS", "184"))

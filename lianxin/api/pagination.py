@@ -9,6 +9,7 @@
   ``next`` (its ``cursor`` parameter is opaque). ?page_size=N as for ``Pages``.
 """
 
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 MAX_PAGE_SIZE = 200
@@ -26,3 +27,16 @@ class Keyset(CursorPagination):
     ordering = ("-id",)
     page_size_query_param = "page_size"
     max_page_size = MAX_PAGE_SIZE
+
+    def decode_cursor(self, request):
+        """DRF's cursor, its position (an id) checked too: a cursor edited by hand is the same 404
+        ("Invalid cursor") as a garbled one, not an error from the database driver."""
+        cursor = super().decode_cursor(request)
+        if cursor is not None and cursor.position is not None:
+            try:
+                position = int(cursor.position)
+            except ValueError:
+                raise NotFound(self.invalid_cursor_message) from None
+            if not 0 <= position < 2**63:
+                raise NotFound(self.invalid_cursor_message)
+        return cursor

@@ -52,6 +52,8 @@ def _read_years(years: list[int]) -> dict[int, dict[dt.date, bool] | None]:
     kept compiled per connection (lianxin.core.statements; the years are the key): every deadline
     and every sweep reads the calendar."""
     asked = tuple(years)
+    if not asked:
+        return {}
     loaded = {
         year
         for (year,) in statements.rows(

@@ -26,7 +26,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db import connections, router
 
 CACHE_SIZE = 256  # statements per connection; the oldest unused goes first
@@ -50,7 +50,10 @@ class Statement:
     def compile(cls, queryset, holes: tuple) -> "Statement":
         query = queryset.query
         compiler = query.get_compiler(using=queryset.db)
-        sql, params = compiler.as_sql()
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:  # e.g. an empty IN list: no rows, as the queryset gives (the key names it)
+            return cls("", (), (), (), ())
         params = tuple(params)
         slots = []
         for hole in holes:
@@ -58,7 +61,9 @@ class Statement:
             if len(found) != 1:
                 raise StatementError(f"hole {hole!r} appears {len(found)} times among the parameters")
             slots.append(found[0])
-        if query.values_select or query.annotation_select or query.extra_select:
+        if query.selected:  # values()/values_list(): the names in the order asked, as ValuesIterable
+            names = tuple(query.selected)
+        elif query.values_select or query.annotation_select or query.extra_select:
             names = (*query.extra_select, *query.values_select, *query.annotation_select)
         else:
             if compiler.klass_info and compiler.klass_info.get("related_klass_infos"):
@@ -77,6 +82,8 @@ class Statement:
         return (self.sql, self.params, self.slots, self.names)
 
     def execute(self, connection, values) -> list:
+        if not self.sql:
+            return []
         params = list(self.params)
         for slot, value in zip(self.slots, values, strict=True):
             params[slot] = value
@@ -98,7 +105,13 @@ class Statement:
 
 
 def _prepared(connection) -> bool:
-    return connection.vendor == "postgresql" and getattr(settings, "LIANXIN_DB_PREPARED", True)
+    """PostgreSQL, LIANXIN_DB_PREPARED on, and persistent connections: with CONN_MAX_AGE 0 (the
+    setting behind a transaction pooler) a statement would be prepared for a single use."""
+    return (
+        connection.vendor == "postgresql"
+        and getattr(settings, "LIANXIN_DB_PREPARED", True)
+        and connection.settings_dict.get("CONN_MAX_AGE") != 0
+    )
 
 
 def plan_once(sender, connection, **kwargs) -> None:
@@ -108,6 +121,7 @@ def plan_once(sender, connection, **kwargs) -> None:
     values, as before, so this changes nothing else."""
     if _prepared(connection):
         connection.connection.prepare_threshold = 0  # server-binding cursors prepare on first run
+        connection.connection.prepared_max = CACHE_SIZE  # psycopg's own cache as large as ours
         with connection.cursor() as cursor:
             cursor.execute("SET plan_cache_mode = force_generic_plan")
 
@@ -121,14 +135,18 @@ def _cursor(connection):
         # Queries being logged (DEBUG, CaptureQueriesContext): Django's cursor, which logs the SQL
         # with its values (a server-bound cursor's query text is not available to the log).
         return connection.cursor()
-    from django.db.backends.postgresql.base import ServerBindingCursor
+    from django.db.backends.postgresql import base
 
+    # What Django's own cursor() does first: the health check, the connection, the thread check,
+    # and the connection's time zone on the cursor when the adapters disagree (create_cursor).
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
-    cursor = ServerBindingCursor(connection.connection)
-    return (
-        connection.make_debug_cursor(cursor) if connection.queries_logged else connection.make_cursor(cursor)
-    )
+    cursor = base.ServerBindingCursor(connection.connection)
+    loader = connection.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT)
+    if connection.timezone != loader.timezone:
+        base.register_tzloader(connection.timezone, cursor)
+    return connection.make_cursor(cursor)
 
 
 def _holes(values) -> tuple:
@@ -197,10 +215,14 @@ class Prepared:
             column, _, lookup = name.rpartition("__")
             if lookup not in self.LOOKUPS or "__" in column:
                 raise StatementError(f"Prepared.filter takes a comparison on a column, not {name}")
+            field = self.model._meta.get_field(column)
             try:
-                values.append(self.model._meta.get_field(column).to_python(lookups[name]))
+                value = field.to_python(lookups[name])
             except ValidationError as error:  # as a queryset's filter() would: a ValueError
                 raise ValueError(f"{name}: {error.messages[0]}") from None
+            if isinstance(value, int) and not -(2**63) <= value < 2**63:
+                raise ValueError(f"{name}: {value} is out of range")  # the driver would overflow
+            values.append(value)
         return self._then(("filter", names), values)
 
     def __getitem__(self, bounds) -> "Prepared":
