@@ -200,8 +200,8 @@ def rows_sweep(database: str, result: dict) -> list[dict]:
             "steady-state sweep / hand SQL (nothing to do)",
             result["scan_ratio"],
             "≤ 1.5",
-            f"{result['scan_sweep_seconds']['median'] * 1000:.0f} ms",
-            f"{result['scan_sql_seconds']['median'] * 1000:.0f} ms",
+            f"{result['scan_sweep_seconds']['median'] * 1000:.2f} ms",
+            f"{result['scan_sql_seconds']['median'] * 1000:.2f} ms",
         ),
     ]
 
