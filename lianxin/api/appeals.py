@@ -34,7 +34,7 @@ from lianxin.places.models import Place, PlaceKind
 from .pagination import Keyset
 from .permissions import ANYONE, ScopedAction
 from .registry import ScopedHouseholdField, ScopedResidentField
-from .serializers import ScopedPlaceField, SharedArguments
+from .serializers import ScopedPlaceField, SharedChoiceField, SharedSlugField
 from .views import _ApiViewSet
 
 # --- serializers ------------------------------------------------------------------------------------
@@ -234,17 +234,9 @@ class RequestIntakeSerializer(serializers.Serializer):
     attachments = serializers.ListField(child=serializers.FileField(), required=False, max_length=10)
 
 
-class _SharedChoiceField(SharedArguments, serializers.ChoiceField):
-    pass
-
-
-class _SharedSlugField(SharedArguments, serializers.SlugRelatedField):
-    pass
-
-
 class RequestFilterSerializer(serializers.Serializer):
-    status = _SharedChoiceField(choices=[("open", _("Open")), *RequestStatus.choices], required=False)
-    category = _SharedSlugField(slug_field="code", queryset=RequestCategory.objects.all(), required=False)
+    status = SharedChoiceField(choices=[("open", _("Open")), *RequestStatus.choices], required=False)
+    category = SharedSlugField(slug_field="code", queryset=RequestCategory.objects.all(), required=False)
     overdue = serializers.BooleanField(required=False, default=False)
     mine = serializers.BooleanField(required=False, default=False)
     within = ScopedPlaceField(required=False)

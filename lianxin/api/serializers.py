@@ -32,6 +32,14 @@ class SharedArguments:
         return self.__class__(*self._args, **self._kwargs)
 
 
+class SharedChoiceField(SharedArguments, serializers.ChoiceField):
+    """A ChoiceField for filters read on every list request (its translated choices shared)."""
+
+
+class SharedSlugField(SharedArguments, serializers.SlugRelatedField):
+    """A SlugRelatedField for filters read on every list request (its queryset shared)."""
+
+
 class _ScopedRelatedField(SharedArguments, serializers.PrimaryKeyRelatedField):
     """A primary key resolved only among the rows the requesting user may see.
 
