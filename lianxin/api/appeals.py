@@ -5,6 +5,7 @@ a missing one); every action calls one service of lianxin.appeals.services, whic
 """
 
 import datetime as dt
+import operator
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -34,7 +35,7 @@ from lianxin.places.models import Place, PlaceKind
 from .pagination import Keyset
 from .permissions import ANYONE, ScopedAction
 from .registry import ScopedHouseholdField, ScopedResidentField
-from .serializers import ScopedPlaceField, SharedChoiceField, SharedSlugField
+from .serializers import QuerySerializer, ScopedPlaceField
 from .views import _ApiViewSet
 
 # --- serializers ------------------------------------------------------------------------------------
@@ -121,17 +122,21 @@ class RequestRows:
     PERSON = ("display_name", "first_name", "last_name", "username")
 
     def __init__(self):
-        self.plan: list[tuple[str, object]] = []  # (output name, column name or function(row, today))
+        names, picked = [], []  # the output names in order; the column each one is copied from
+        self.converted = []  # (output name, the field's to_representation): dates, times, decimals
+        self.people = []  # (output name, the person's id column, the columns of their name)
         columns = ["status", "due_on"]
         for name, field in RequestSerializer().fields.items():
+            names.append(name)
             if name in ("owner_name", "handler_name"):
                 person = name.removesuffix("_name")
-                names = [f"{person}__{column}" for column in self.PERSON]
-                columns += names
-                self.plan.append((name, self._person(f"{person}_id", names)))
+                parts = [f"{person}__{column}" for column in self.PERSON]
+                columns += parts
+                self.people.append((name, f"{person}_id", parts))
+                picked.append("status")  # a placeholder, keeping the name's place; set below
                 continue
             if name == "overdue":
-                self.plan.append((name, self._overdue))
+                picked.append("status")  # likewise
                 continue
             if isinstance(field, serializers.SlugRelatedField):
                 column = f"{field.source}__{field.slug_field}"
@@ -140,31 +145,27 @@ class RequestRows:
             else:
                 column = "__".join(field.source.split("."))
             columns.append(column)
+            picked.append(column)
             if isinstance(
                 field, serializers.DateField | serializers.DateTimeField | serializers.DecimalField
             ):
-                self.plan.append((name, self._converted(column, field.to_representation)))
-            else:
-                self.plan.append((name, column))
+                self.converted.append((name, field.to_representation))
+        self.names = tuple(names)
+        self.pick = operator.itemgetter(*picked)
         self.columns = list(dict.fromkeys(columns))
 
-    @staticmethod
-    def _person(key: str, names: list[str]):
-        return lambda row, today: full_name(*(row[n] or "" for n in names)) if row[key] is not None else ""
-
-    @staticmethod
-    def _converted(column: str, convert):
-        return lambda row, today: None if row[column] is None else convert(row[column])
-
-    @staticmethod
-    def _overdue(row, today: dt.date) -> bool:
-        return row["status"] in OPEN_STATUSES and row["due_on"] < today
-
     def __call__(self, rows, today: dt.date) -> list[dict]:
-        return [
-            {name: row[how] if isinstance(how, str) else how(row, today) for name, how in self.plan}
-            for row in rows
-        ]
+        shaped = []
+        for row in rows:
+            out = dict(zip(self.names, self.pick(row), strict=True))  # most values as they are read
+            for name, convert in self.converted:
+                if out[name] is not None:
+                    out[name] = convert(out[name])
+            for name, key, parts in self.people:
+                out[name] = full_name(*(row[part] or "" for part in parts)) if row[key] is not None else ""
+            out["overdue"] = row["status"] in OPEN_STATUSES and row["due_on"] < today
+            shaped.append(out)
+        return shaped
 
 
 request_rows = RequestRows()
@@ -234,9 +235,11 @@ class RequestIntakeSerializer(serializers.Serializer):
     attachments = serializers.ListField(child=serializers.FileField(), required=False, max_length=10)
 
 
-class RequestFilterSerializer(serializers.Serializer):
-    status = SharedChoiceField(choices=[("open", _("Open")), *RequestStatus.choices], required=False)
-    category = SharedSlugField(slug_field="code", queryset=RequestCategory.objects.all(), required=False)
+class RequestFilterSerializer(QuerySerializer):
+    status = serializers.ChoiceField(choices=[("open", _("Open")), *RequestStatus.choices], required=False)
+    category = serializers.SlugRelatedField(
+        slug_field="code", queryset=RequestCategory.objects.all(), required=False
+    )
     overdue = serializers.BooleanField(required=False, default=False)
     mine = serializers.BooleanField(required=False, default=False)
     within = ScopedPlaceField(required=False)
@@ -284,7 +287,7 @@ class RequestLinkCreateSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=1000)
 
 
-class RequestDashboardQuerySerializer(serializers.Serializer):
+class RequestDashboardQuerySerializer(QuerySerializer):
     group = serializers.ChoiceField(choices=[(g, g) for g in selectors.GROUPS], default="place")
     within = ScopedPlaceField(required=False)
     date_from = serializers.DateField(required=False)

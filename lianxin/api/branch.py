@@ -32,7 +32,7 @@ from lianxin.registry import selectors as registry_selectors
 from lianxin.registry.models import PartyMember
 
 from .permissions import ANYONE, ScopedAction
-from .serializers import ScopedOrgField, _ScopedRelatedField
+from .serializers import QuerySerializer, ScopedOrgField, _ScopedRelatedField
 from .views import _ApiViewSet
 
 
@@ -126,7 +126,7 @@ class MeetingPlanSerializer(serializers.Serializer):
     chair = serializers.CharField(required=False, allow_blank=True, max_length=60)
 
 
-class MeetingFilterSerializer(serializers.Serializer):
+class MeetingFilterSerializer(QuerySerializer):
     organization = ScopedBranchOrgField(required=False)
     year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
 
@@ -287,7 +287,7 @@ class RollupSerializer(serializers.Serializer):
     rate = serializers.IntegerField(allow_null=True)
 
 
-class ComplianceFilterSerializer(serializers.Serializer):
+class ComplianceFilterSerializer(QuerySerializer):
     year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
     level = serializers.ChoiceField(
         choices=["district", "subdistrict", "community"], required=False, help_text=_("For the roll-up.")
@@ -376,7 +376,7 @@ class ConditionReportSerializer(serializers.Serializer):
     note = serializers.CharField()
 
 
-class VisitFilterSerializer(serializers.Serializer):
+class VisitFilterSerializer(QuerySerializer):
     status = serializers.ChoiceField(choices=VisitTaskStatus.choices, required=False)
 
 
@@ -601,7 +601,7 @@ class AppraiseSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True)
 
 
-class YearSerializer(serializers.Serializer):
+class YearSerializer(QuerySerializer):
     year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
 
 

@@ -18,6 +18,7 @@ from lianxin.core.access import Action
 from lianxin.imports import selectors, services
 from lianxin.imports.models import ImportJob, ImportKind
 
+from .serializers import QuerySerializer
 from .views import _ApiViewSet
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -68,7 +69,7 @@ class ImportUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_("An .xlsx or .csv file (multipart/form-data)."))
 
 
-class TemplateQuerySerializer(serializers.Serializer):
+class TemplateQuerySerializer(QuerySerializer):
     kind = serializers.ChoiceField(choices=ImportKind.choices)
 
 

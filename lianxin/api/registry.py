@@ -24,7 +24,7 @@ from lianxin.registry.models import (
 )
 
 from .permissions import ScopedAction
-from .serializers import ScopedOrgField, ScopedPlaceField, _ScopedRelatedField
+from .serializers import QuerySerializer, ScopedOrgField, ScopedPlaceField, _ScopedRelatedField
 from .views import _ApiViewSet
 
 # --- related fields scoped to the caller ------------------------------------------------------
@@ -109,7 +109,7 @@ class HouseholdDetailSerializer(HouseholdSerializer):
         return DifficultySerializer(self.context["difficulties"], many=True).data
 
 
-class HouseholdFilterSerializer(serializers.Serializer):
+class HouseholdFilterSerializer(QuerySerializer):
     q = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -166,7 +166,7 @@ class ResidentSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class ResidentFilterSerializer(serializers.Serializer):
+class ResidentFilterSerializer(QuerySerializer):
     q = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -227,7 +227,7 @@ class MemberSerializer(serializers.ModelSerializer):
         return attrs
 
 
-class MemberFilterSerializer(serializers.Serializer):
+class MemberFilterSerializer(QuerySerializer):
     q = serializers.CharField(
         required=False, allow_blank=True, help_text=_("Name, pinyin, phone or exact ID number.")
     )

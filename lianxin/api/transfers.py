@@ -17,7 +17,7 @@ from lianxin.registry import selectors, transfers
 from lianxin.registry.models import MembershipTransfer, PartyMember, TransferEvent, TransferStatus
 
 from .permissions import ANYONE, ScopedAction
-from .serializers import _ScopedRelatedField
+from .serializers import QuerySerializer, _ScopedRelatedField
 from .views import _ApiViewSet
 
 
@@ -112,7 +112,7 @@ class TransferDetailSerializer(TransferSerializer):
         return sorted(transfers.can_act(self.context["request"].user, obj))
 
 
-class TransferFilterSerializer(serializers.Serializer):
+class TransferFilterSerializer(QuerySerializer):
     status = serializers.ChoiceField(choices=TransferStatus.choices, required=False)
     open = serializers.BooleanField(required=False, help_text=_("Only transfers still in progress."))
 

@@ -22,7 +22,7 @@ from lianxin.visits import cadence, selectors, services
 from lianxin.visits.models import Contact, Visit, VisitKind
 
 from .permissions import ScopedAction
-from .serializers import _ScopedRelatedField
+from .serializers import QuerySerializer, _ScopedRelatedField
 from .views import _ApiViewSet
 
 
@@ -89,7 +89,7 @@ class VisitSerializer(serializers.ModelSerializer):
         validators = []
 
 
-class VisitFilterSerializer(serializers.Serializer):
+class VisitFilterSerializer(QuerySerializer):
     household = VisitHouseholdField(required=False, help_text=_("Only visits to this household."))
     month = serializers.CharField(required=False, help_text=_("Only visits in this month (YYYY-MM)."))
 
@@ -119,7 +119,7 @@ class PlanRowSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PlanFilterSerializer(serializers.Serializer):
+class PlanFilterSerializer(QuerySerializer):
     mine = serializers.BooleanField(
         required=False, default=False, help_text=_("Only my visit pair's households.")
     )
@@ -128,7 +128,7 @@ class PlanFilterSerializer(serializers.Serializer):
     )
 
 
-class CoverageQuerySerializer(serializers.Serializer):
+class CoverageQuerySerializer(QuerySerializer):
     month = serializers.CharField(required=False, help_text=_("YYYY-MM; this month when left out."))
 
     def validate_month(self, value):

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from lianxin.accounts.models import User
 from lianxin.api.permissions import ANYONE, ScopedAction
-from lianxin.api.serializers import _ScopedRelatedField
+from lianxin.api.serializers import QuerySerializer, _ScopedRelatedField
 from lianxin.api.views import _ApiViewSet
 from lianxin.core import access
 from lianxin.registry.models import Household, PartyMember, Resident
@@ -327,7 +327,7 @@ class AssistanceCaseDetailSerializer(AssistanceCaseSerializer):
         return bool(request and services.can_act(request.user, obj))
 
 
-class AssistanceCaseFilterSerializer(serializers.Serializer):
+class AssistanceCaseFilterSerializer(QuerySerializer):
     programme = serializers.SlugRelatedField(
         slug_field="code", queryset=Programme.objects.all(), required=False
     )
@@ -581,7 +581,7 @@ class AssistanceAnswerSerializer(serializers.Serializer):
     upheld = serializers.BooleanField(required=False, default=False)
 
 
-class AssistanceObjectionFilterSerializer(serializers.Serializer):
+class AssistanceObjectionFilterSerializer(QuerySerializer):
     unanswered = serializers.BooleanField(required=False, default=False)
 
 

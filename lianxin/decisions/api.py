@@ -11,7 +11,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from lianxin.api.permissions import ScopedAction
-from lianxin.api.serializers import _ScopedRelatedField
+from lianxin.api.serializers import QuerySerializer, _ScopedRelatedField
 from lianxin.api.views import _ApiViewSet
 from lianxin.places.models import Place
 
@@ -172,7 +172,7 @@ class DecisionCodesIssuedSerializer(serializers.Serializer):
     issued = serializers.IntegerField()
 
 
-class DecisionResolutionFilterSerializer(serializers.Serializer):
+class DecisionResolutionFilterSerializer(QuerySerializer):
     status = serializers.ChoiceField(choices=[("open", "open"), *MatterStatus.choices], required=False)
 
 

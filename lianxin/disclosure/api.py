@@ -14,6 +14,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.response import Response
 from rest_framework.throttling import AnonRateThrottle
 
+from lianxin.api.serializers import QuerySerializer
 from lianxin.api.views import _ApiViewSet
 from lianxin.core import access
 from lianxin.places.models import Place, PlaceKind
@@ -157,7 +158,7 @@ class NoticeCorrectSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=500)
 
 
-class NoticeFilterSerializer(serializers.Serializer):
+class NoticeFilterSerializer(QuerySerializer):
     place = serializers.IntegerField(required=False, help_text=gettext_lazy("A community (public view)."))
     section = serializers.ChoiceField(choices=Section.choices, required=False)
     status = serializers.ChoiceField(choices=ItemStatus.choices, required=False)
@@ -340,7 +341,7 @@ class CommentAnswerSerializer(serializers.Serializer):
     answer = serializers.CharField(max_length=5000)
 
 
-class CommentFilterSerializer(serializers.Serializer):
+class CommentFilterSerializer(QuerySerializer):
     status = serializers.ChoiceField(
         choices=[("open", "open"), *[(v, v) for v in ("received", "assigned", "answered", "closed")]],
         required=False,

@@ -15,7 +15,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from lianxin.api.permissions import ANYONE, ScopedAction
-from lianxin.api.serializers import ScopedPlaceField
+from lianxin.api.serializers import QuerySerializer, ScopedPlaceField
 from lianxin.api.views import _ApiViewSet
 from lianxin.registry import special_care
 
@@ -114,7 +114,7 @@ class DisputeSerializer(serializers.ModelSerializer):
         }
 
 
-class DisputeFilterSerializer(serializers.Serializer):
+class DisputeFilterSerializer(QuerySerializer):
     status = serializers.CharField(required=False, help_text=_("open, closed or a status"))
     level = serializers.CharField(required=False)
     type = serializers.ChoiceField(choices=DisputeType.choices, required=False)
@@ -124,7 +124,7 @@ class DisputeReasonSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
 
 
-class MetricsFilterSerializer(serializers.Serializer):
+class MetricsFilterSerializer(QuerySerializer):
     start = serializers.DateField()
     end = serializers.DateField()
 
@@ -483,7 +483,7 @@ class ZoneSerializer(serializers.ModelSerializer):
         return GapSerializer(services.rota_gaps(obj, day), many=True).data
 
 
-class DayFilterSerializer(serializers.Serializer):
+class DayFilterSerializer(QuerySerializer):
     day = serializers.DateField(required=False)
 
 
@@ -550,7 +550,7 @@ class CarePlanSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class PurposeSerializer(serializers.Serializer):
+class PurposeSerializer(QuerySerializer):
     purpose = serializers.CharField(
         required=False, max_length=200, help_text=_("Why the records are read (goes into the audit log).")
     )

@@ -8,6 +8,7 @@ from rest_framework import serializers, status
 from rest_framework.decorators import action
 
 from lianxin.api.permissions import ScopedAction
+from lianxin.api.serializers import QuerySerializer
 from lianxin.api.views import _ApiViewSet
 
 from . import selectors, services
@@ -89,7 +90,7 @@ class ElectionDecisionSerializer(serializers.Serializer):
     note = serializers.CharField(required=False, allow_blank=True, max_length=500, default="")
 
 
-class ElectionFilterSerializer(serializers.Serializer):
+class ElectionFilterSerializer(QuerySerializer):
     status = serializers.ChoiceField(choices=ElectionStatus.choices, required=False)
 
 
@@ -102,7 +103,7 @@ class ElectionTermSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class ElectionTermFilterSerializer(serializers.Serializer):
+class ElectionTermFilterSerializer(QuerySerializer):
     due_within_months = serializers.IntegerField(required=False, min_value=0, max_value=120)
 
 

@@ -12,7 +12,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from lianxin.api.permissions import ANYONE, ScopedAction
-from lianxin.api.serializers import _ScopedRelatedField
+from lianxin.api.serializers import QuerySerializer, _ScopedRelatedField
 from lianxin.api.views import _ApiViewSet
 from lianxin.appeals.models import RequestCategory
 from lianxin.branch.models import Meeting
@@ -158,7 +158,7 @@ class GovCoverageSerializer(serializers.Serializer):
     overdue = serializers.IntegerField()
 
 
-class GovLinkFilterSerializer(serializers.Serializer):
+class GovLinkFilterSerializer(QuerySerializer):
     level = serializers.ChoiceField(choices=ChainLevel.choices, required=False)
     overdue = serializers.BooleanField(required=False, default=False)
 
@@ -538,7 +538,7 @@ class GovRollupSerializer(serializers.Serializer):
     district = GovRollupRowSerializer(many=True)
 
 
-class GovYearSerializer(serializers.Serializer):
+class GovYearSerializer(QuerySerializer):
     year = serializers.IntegerField(required=False, min_value=2000, max_value=2100)
 
 

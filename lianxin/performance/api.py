@@ -9,7 +9,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from lianxin.api.permissions import ScopedAction
-from lianxin.api.serializers import _ScopedRelatedField
+from lianxin.api.serializers import QuerySerializer, _ScopedRelatedField
 from lianxin.api.views import _ApiViewSet
 from lianxin.core import access
 
@@ -102,7 +102,7 @@ class PerfSignSerializer(serializers.Serializer):
     signed_on = serializers.DateField()
 
 
-class PerfCompletionQuerySerializer(serializers.Serializer):
+class PerfCompletionQuerySerializer(QuerySerializer):
     year = serializers.IntegerField(min_value=2000, max_value=2100, required=False)
     level = serializers.ChoiceField(choices=["district", "subdistrict", "community"], required=False)
 
