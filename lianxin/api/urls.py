@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.routers import SimpleRouter
 
+from lianxin.core.urls import section
 from lianxin.modules import MODULES
 
 from . import appeals, branch, imports, registry, transfers, views, visits
@@ -47,7 +48,7 @@ def by_resource(router: SimpleRouter) -> list:
     for prefix, viewset, basename in router.registry:
         single = SimpleRouter(use_regex_path=False)
         single.register("", viewset, basename=basename)
-        patterns.append(path(f"{prefix}/", include(single.urls)))
+        patterns.append(section(f"{prefix}/", include(single.urls)))
     return patterns
 
 
@@ -61,7 +62,7 @@ v1 = [
 # The schema and its readers are for signed-in users only; the UI assets come from the sidecar.
 signed_in = [IsAuthenticated]
 urlpatterns = [
-    path("v1/", include(v1)),
+    section("v1/", include(v1)),
     path("schema/", SpectacularAPIView.as_view(permission_classes=signed_in), name="schema"),
     path(
         "docs/",

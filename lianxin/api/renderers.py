@@ -1,0 +1,39 @@
+"""JSON for /api/v1/ written by orjson (docs/decisions/0004-orjson.md).
+
+DRF's JSONRenderer encodes with the standard library: 0.17 ms for a list page of 20 requests (16 KB),
+a tenth of the page's time; orjson writes the same bytes in 0.01 ms. The output is DRF's: compact,
+UTF-8 (not \\u escapes), U+2028 and U+2029 escaped as DRF does, dates and times and decimals and
+translated strings through DRF's own encoder (``default``). Anything orjson refuses (an integer
+beyond 64 bits, a dict key that is not a string, a number or a bool), indented output (the
+browsable API, ``Accept: application/json; indent=4``) and the settings UNICODE_JSON off or
+COMPACT_JSON off go to DRF's renderer unchanged. One difference: a float that is not a number
+(NaN, infinity) is written as null where DRF's strict encoder fails the request.
+"""
+
+import orjson
+from rest_framework import renderers
+from rest_framework.utils.encoders import JSONEncoder
+
+_OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_NON_STR_KEYS
+_LINE_SEPARATORS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
+
+
+class JSONRenderer(renderers.JSONRenderer):
+    _default = JSONEncoder().default
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if (
+            data is None
+            or self.ensure_ascii
+            or not self.compact
+            or self.get_indent(accepted_media_type, renderer_context or {})
+        ):
+            return super().render(data, accepted_media_type, renderer_context)
+        try:
+            rendered = orjson.dumps(data, default=self._default, option=_OPTIONS)
+        except TypeError:
+            return super().render(data, accepted_media_type, renderer_context)
+        for raw, escaped in _LINE_SEPARATORS:  # as DRF does: valid JSON, but not valid JavaScript
+            if raw in rendered:
+                rendered = rendered.replace(raw, escaped)
+        return rendered

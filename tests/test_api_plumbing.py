@@ -1,0 +1,180 @@
+"""The API's plumbing made for speed (issue 11): the orjson renderer writes what DRF's renderer
+writes, query serializers share their declared fields safely, URL sections resolve as includes do."""
+
+import datetime as dt
+import decimal
+import json
+import uuid
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.urls import Resolver404, include, path, resolve, reverse
+from django.utils.translation import gettext_lazy, override
+from rest_framework import renderers, serializers
+
+from lianxin.api.appeals import RequestFilterSerializer
+from lianxin.api.renderers import JSONRenderer
+from lianxin.api.serializers import QuerySerializer
+from lianxin.core.urls import section
+
+# --- the renderer ---------------------------------------------------------------------------------
+
+PAYLOADS = {
+    "a page": {
+        "next": "http://127.0.0.1/api/v1/requests/?cursor=cD0xMjM%3D&page_size=20",
+        "previous": None,
+        "results": [
+            {"id": 7, "number": "R2026000007", "description": "楼道灯坏了，老人晚上看不见", "anonymous": False},
+            {"id": 6, "rating": None, "reopen_count": 0, "share": 0.5, "tags": ("a", "b")},
+        ],
+    },
+    "times": {
+        "aware": dt.datetime(2026, 11, 30, 8, 5, 3, 123456, tzinfo=dt.UTC),
+        "shanghai": dt.datetime(2026, 11, 30, 16, 5, 3, tzinfo=ZoneInfo("Asia/Shanghai")),
+        "naive": dt.datetime(2026, 1, 2, 3, 4, 5, 600),
+        "date": dt.date(2026, 2, 17),
+        "time": dt.time(9, 30, 0, 250000),
+        "span": dt.timedelta(days=1, seconds=5),
+    },
+    "other types": {
+        "money": decimal.Decimal("12.50"),
+        "key": uuid.UUID("12345678-1234-5678-1234-567812345678"),
+        "label": gettext_lazy("Open"),
+        "bytes": b"abc",
+        "int keys": {1: "one", 2: "two"},
+        "nested": [[1, 2], {"x": [None, True]}],
+    },
+    "line separators": {"text": "第一行\u2028第二行\u2029完"},
+    "beyond 64 bits": {"big": 2**70, "also": "这里"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(PAYLOADS))
+def test_the_renderer_writes_what_drf_writes(name):
+    with override("zh-hans"):
+        assert JSONRenderer().render(PAYLOADS[name]) == renderers.JSONRenderer().render(PAYLOADS[name])
+
+
+def test_line_separators_are_escaped_and_chinese_is_not():
+    rendered = JSONRenderer().render(PAYLOADS["line separators"])
+    assert b"\\u2028" in rendered and b"\\u2029" in rendered
+    assert "第一行".encode() in rendered
+    assert json.loads(rendered) == PAYLOADS["line separators"]
+
+
+def test_indented_output_is_drfs():
+    ours = JSONRenderer().render(PAYLOADS["a page"], "application/json; indent=4")
+    assert ours == renderers.JSONRenderer().render(PAYLOADS["a page"], "application/json; indent=4")
+    assert b'\n    "next"' in ours
+
+
+def test_nothing_renders_as_nothing():
+    assert JSONRenderer().render(None) == b""
+
+
+def test_a_float_that_is_not_a_number_is_null():
+    """The one documented difference: DRF's strict encoder fails the whole request."""
+    assert JSONRenderer().render({"x": float("nan")}) == b'{"x":null}'
+    with pytest.raises(ValueError):
+        renderers.JSONRenderer().render({"x": float("nan")})
+
+
+def test_the_api_renders_with_it(city, personas):
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(personas["community_secretary"])
+    response = client.get(reverse("api:place-list"), HTTP_ACCEPT="application/json")
+    assert response.status_code == 200
+    assert isinstance(response.accepted_renderer, JSONRenderer)
+    assert "幸福社区".encode() in response.content  # UTF-8, not \u escapes
+
+
+# --- query serializers --------------------------------------------------------------------------
+
+
+def _context(user):
+    return {"request": SimpleNamespace(user=user)}
+
+
+def test_each_query_serializer_has_its_own_bound_fields():
+    one, two = RequestFilterSerializer(data={}), RequestFilterSerializer(data={})
+    for name, declared in RequestFilterSerializer._declared_fields.items():
+        assert one.fields[name] is not two.fields[name] is not declared
+        assert one.fields[name].parent is one and two.fields[name].parent is two
+        assert one.fields[name].field_name == name
+        assert declared.parent is None  # the declaration itself is never bound
+
+
+def test_interleaved_query_serializers_keep_their_own_results():
+    one = RequestFilterSerializer(data={"status": "open", "overdue": "true", "q": "灯"})
+    two = RequestFilterSerializer(data={"status": "nonsense", "mine": "1"})
+    assert not two.is_valid()
+    assert one.is_valid(), one.errors
+    assert set(two.errors) == {"status"}
+    assert one.validated_data == {"status": "open", "overdue": True, "mine": False, "q": "灯"}
+
+
+def test_a_scoped_field_reads_the_user_of_its_own_serializer(city, personas):
+    """The copies share the declaration's arguments, never its context: the same place is in scope
+    for one user and an invalid choice for another, in serializers alive at the same time."""
+    happy = str(city.happy.pk)
+    mine = RequestFilterSerializer(data={"within": happy}, context=_context(personas["community_secretary"]))
+    theirs = RequestFilterSerializer(data={"within": happy}, context=_context(personas["outsider"]))
+    assert mine.is_valid(), mine.errors
+    assert not theirs.is_valid()
+    assert set(theirs.errors) == {"within"}
+    assert mine.validated_data["within"] == city.happy
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        serializers.ListField(child=serializers.CharField()),
+        serializers.DictField(),
+        serializers.PrimaryKeyRelatedField(many=True, read_only=True),
+        RequestFilterSerializer(),
+    ],
+    ids=["list", "dict", "many related", "serializer"],
+)
+def test_a_query_with_a_nested_field_is_refused_when_declared(field):
+    with pytest.raises(TypeError, match="Nested.nested: a query's fields are flat"):
+        type("Nested", (QuerySerializer,), {"nested": field})
+
+
+# --- URL sections -------------------------------------------------------------------------------
+
+
+def _leaf(request):  # pragma: no cover - never called, only resolved
+    raise AssertionError
+
+
+def test_a_section_resolves_as_an_include_does():
+    included = [path("items/<int:pk>/", _leaf, name="item")]
+    plain = path("shop/", include((included, "shop"))).resolve("shop/items/3/")
+    ours = section("shop/", include((included, "shop"))).resolve("shop/items/3/")
+    assert (ours.route, ours.kwargs, ours.url_name, ours.namespaces, ours.func) == (
+        plain.route,
+        plain.kwargs,
+        plain.url_name,
+        plain.namespaces,
+        plain.func,
+    )
+
+
+def test_a_section_answers_elsewhere_with_none_and_a_missing_page_is_still_404():
+    shop = section("shop/", include(([path("items/", _leaf)], "shop")))
+    assert shop.resolve("library/items/") is None  # not raised: the next pattern is tried
+    with pytest.raises(Resolver404):
+        shop.resolve("shop/nothing/")  # under the section but missing: Django's answer
+    with pytest.raises(Resolver404):
+        resolve("/api/v1/no-such-resource/")
+
+
+def test_the_project_urls_resolve_through_sections():
+    match = resolve("/api/v1/requests/")
+    assert (match.view_name, match.route) == ("api:request-list", "api/v1/requests/")
+    assert resolve("/api/v1/requests/5/reply/").kwargs == {"pk": 5}
+    assert reverse("api:request-detail", kwargs={"pk": 5}) == "/api/v1/requests/5/"
+    assert resolve("/admin/").app_name == "admin"
