@@ -1,5 +1,6 @@
 """The API's plumbing made for speed (issue 11): the orjson renderer writes what DRF's renderer
-writes, query serializers share their declared fields safely, URL sections resolve as includes do."""
+writes, query serializers share their declared fields safely, URL sections resolve as includes do,
+token authentication reads the user and their roles in one query."""
 
 import datetime as dt
 import decimal
@@ -10,12 +11,17 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.urls import Resolver404, include, path, resolve, reverse
-from django.utils.translation import gettext_lazy, override
-from rest_framework import renderers, serializers
+from django.utils.translation import gettext, gettext_lazy, override
+from rest_framework import exceptions, renderers, serializers
+from rest_framework.authtoken.models import Token
 
+from lianxin.accounts import services as accounts
 from lianxin.api.appeals import RequestFilterSerializer
+from lianxin.api.authentication import TokenAuthentication
 from lianxin.api.renderers import JSONRenderer
 from lianxin.api.serializers import QuerySerializer
+from lianxin.core import access
+from lianxin.core.access import Role
 from lianxin.core.urls import section
 
 # --- the renderer ---------------------------------------------------------------------------------
@@ -25,7 +31,12 @@ PAYLOADS = {
         "next": "http://127.0.0.1/api/v1/requests/?cursor=cD0xMjM%3D&page_size=20",
         "previous": None,
         "results": [
-            {"id": 7, "number": "R2026000007", "description": "楼道灯坏了，老人晚上看不见", "anonymous": False},
+            {
+                "id": 7,
+                "number": "R2026000007",
+                "description": "楼道灯坏了，老人晚上看不见",
+                "anonymous": False,
+            },
             {"id": 6, "rating": None, "reopen_count": 0, "share": 0.5, "tags": ("a", "b")},
         ],
     },
@@ -178,3 +189,61 @@ def test_the_project_urls_resolve_through_sections():
     assert resolve("/api/v1/requests/5/reply/").kwargs == {"pk": 5}
     assert reverse("api:request-detail", kwargs={"pk": 5}) == "/api/v1/requests/5/"
     assert resolve("/admin/").app_name == "admin"
+
+
+# --- token authentication -----------------------------------------------------------------------
+
+
+def _key(user) -> str:
+    return Token.objects.create(user=user).key
+
+
+def test_the_token_reads_the_user_and_their_active_roles_in_one_query(
+    city, personas, django_assert_num_queries
+):
+    from .conftest import make_user
+
+    user = make_user("two-hats", Role.STAFF, city.happy)
+    accounts.role_grant(actor=None, user=user, role=Role.GRID_WORKER, place=city.unity_grid)
+    ended = accounts.role_grant(actor=None, user=user, role=Role.STAFF, place=city.harmony)
+    accounts.role_revoke(actor=None, assignment=ended, reason="调岗")
+    key = _key(user)
+
+    with django_assert_num_queries(1):
+        found, auth = TokenAuthentication().authenticate_credentials(key)
+        held = access._assignments(found)
+        scope = access.scope_paths(found, access.Action.VIEW_REQUESTS)
+    assert (found.pk, found.username, auth) == (user.pk, "two-hats", key)
+    assert sorted(held) == sorted(
+        [
+            (Role.STAFF, city.happy.path, city.happy.pk),
+            (Role.GRID_WORKER, city.unity_grid.path, city.unity_grid.pk),
+        ]
+    )
+    assert scope == sorted([city.happy.path, city.unity_grid.path])
+
+
+def test_a_token_of_a_user_without_roles_authenticates_with_none(city, django_assert_num_queries):
+    from .conftest import make_user
+
+    key = _key(make_user("no-roles"))
+    with django_assert_num_queries(1):
+        found, _auth = TokenAuthentication().authenticate_credentials(key)
+        assert access._assignments(found) == []
+    found.display_name = "改名"
+    found.save(update_fields=["display_name"])  # a full model instance, saved where it was read
+    assert found.__class__.objects.get(pk=found.pk).display_name == "改名"
+
+
+def test_unknown_tokens_and_inactive_users_are_refused_as_drf_does(city, personas):
+    user = personas["staff"]
+    key = _key(user)
+    with pytest.raises(exceptions.AuthenticationFailed) as unknown:
+        TokenAuthentication().authenticate_credentials(key[:-1] + ("0" if key[-1] != "0" else "1"))
+    assert unknown.value.detail == gettext("Invalid token.")
+    # Deactivating through the model withdraws the tokens (accounts.security); one that survived a
+    # change made elsewhere (SQL) is still refused.
+    type(user).objects.filter(pk=user.pk).update(is_active=False)
+    with pytest.raises(exceptions.AuthenticationFailed) as inactive:
+        TokenAuthentication().authenticate_credentials(key)
+    assert inactive.value.detail == gettext("User inactive or deleted.")

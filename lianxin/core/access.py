@@ -234,6 +234,11 @@ def _assignments(user) -> list[tuple[str, str, int]]:
     return cached
 
 
+def remember(user, assignments: list[tuple[str, str, int]]) -> None:
+    """Cache the user's active assignments read along with the user (the API's token lookup)."""
+    user._lianxin_assignments = list(assignments)
+
+
 def forget(user) -> None:
     """Drop the cached assignments (after a role is granted or revoked)."""
     if hasattr(user, "_lianxin_assignments"):
