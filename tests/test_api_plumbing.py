@@ -1,6 +1,7 @@
 """The API's plumbing made for speed (issue 11): the orjson renderer writes what DRF's renderer
 writes, query serializers share their declared fields safely, URL sections resolve as includes do,
-token authentication reads the user and their roles in one query."""
+token authentication reads the user and their roles in one query, content negotiation's kept answers
+are DRF's."""
 
 import datetime as dt
 import decimal
@@ -12,12 +13,14 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.urls import Resolver404, include, path, resolve, reverse
 from django.utils.translation import gettext, gettext_lazy, override
-from rest_framework import exceptions, renderers, serializers
+from rest_framework import exceptions, negotiation, renderers, serializers
 from rest_framework.authtoken.models import Token
+from rest_framework.settings import api_settings
 
 from lianxin.accounts import services as accounts
 from lianxin.api.appeals import RequestFilterSerializer
 from lianxin.api.authentication import TokenAuthentication
+from lianxin.api.negotiation import CACHE_SIZE, ContentNegotiation
 from lianxin.api.renderers import JSONRenderer
 from lianxin.api.serializers import QuerySerializer
 from lianxin.core import access
@@ -100,6 +103,65 @@ def test_the_api_renders_with_it(city, personas):
     assert response.status_code == 200
     assert isinstance(response.accepted_renderer, JSONRenderer)
     assert "幸福社区".encode() in response.content  # UTF-8, not \u escapes
+
+
+# --- content negotiation ------------------------------------------------------------------------
+
+ACCEPTS = [
+    None,
+    "*/*",
+    "application/json",
+    "application/json; indent=4",
+    "text/html",
+    "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "application/*",
+]
+
+
+def _negotiate(negotiator, accept, asked=None):
+    from rest_framework.request import Request
+    from rest_framework.test import APIRequestFactory
+
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    request = Request(
+        APIRequestFactory().get("/api/v1/places/", {"format": asked} if asked else {}, **headers)
+    )
+    renderers_ = [renderer() for renderer in api_settings.DEFAULT_RENDERER_CLASSES]
+    renderer, media_type = negotiator.select_renderer(request, renderers_)
+    assert renderer in renderers_
+    return type(renderer), media_type
+
+
+def _outcome(negotiator, accept, asked):
+    try:
+        return _negotiate(negotiator, accept, asked)
+    except exceptions.NotAcceptable:
+        return "406"
+
+
+@pytest.mark.parametrize("asked", [None, "json", "api"])
+@pytest.mark.parametrize("accept", ACCEPTS)
+def test_negotiation_answers_as_drf_does_first_time_and_after(accept, asked):
+    drf = _outcome(negotiation.DefaultContentNegotiation(), accept, asked)
+    assert _outcome(ContentNegotiation(), accept, asked) == drf
+    assert _outcome(ContentNegotiation(), accept, asked) == drf  # the kept answer
+
+
+def test_refusals_are_drfs_every_time():
+    from django.http import Http404
+
+    for _ in range(2):
+        with pytest.raises(exceptions.NotAcceptable):
+            _negotiate(ContentNegotiation(), "image/png")
+        with pytest.raises(Http404):
+            _negotiate(ContentNegotiation(), None, "xml")
+
+
+def test_kept_answers_are_bounded(monkeypatch):
+    monkeypatch.setattr(ContentNegotiation, "_answers", {})
+    for n in range(CACHE_SIZE + 10):
+        assert _negotiate(ContentNegotiation(), f"application/json; v={n}")[0] is JSONRenderer
+    assert 0 < len(ContentNegotiation._answers) <= CACHE_SIZE
 
 
 # --- query serializers --------------------------------------------------------------------------

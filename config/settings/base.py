@@ -208,6 +208,7 @@ REST_FRAMEWORK = {
         "lianxin.api.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "lianxin.api.negotiation.ContentNegotiation",
     "DEFAULT_RENDERER_CLASSES": [
         "lianxin.api.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",
