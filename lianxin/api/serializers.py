@@ -25,9 +25,9 @@ class SharedArguments:
     """A field whose copies share its declaration's arguments.
 
     DRF deep-copies every declared field for each serializer instance, re-creating it from deep
-    copies of its arguments; for querysets and translated choices that was most of a small filter
-    serializer's cost on each list request. Those arguments are never changed in place (a queryset
-    is cloned with ``.all()`` where it is used, choices are read), so the copies can share them.
+    copies of its arguments; for a queryset that is the most expensive part of a small serializer.
+    Those arguments are never changed in place (a queryset is cloned with ``.all()`` where it is
+    used), so the copies can share them. (Query serializers go further: ``QuerySerializer``.)
     """
 
     def __deepcopy__(self, memo):
