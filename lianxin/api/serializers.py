@@ -38,7 +38,7 @@ class QuerySerializer(serializers.Serializer):
     """The filters of a list, read from the query string on every request.
 
     A serializer deep-copies its declared fields for each instance (DRF re-creates every field from
-    deep copies of its arguments); for a list page that was a fifth of its time. The fields of a
+    deep copies of its arguments): about 0.15 ms of the requests list's 2 ms page. The fields of a
     query are flat (no nested serializer, list or many-related field, which is checked when the class
     is declared) and are not changed once declared: ``bind`` sets the name, parent and source on the
     copy, validation keeps its state in the serializer. So each instance gets shallow copies."""
