@@ -15,7 +15,10 @@ Scenarios:
                 page of 20 rows with their related objects, the count), against the bare Django
                 endpoint on the same server. A fresh database (SQLite in test-artifacts/bench-http/,
                 or the PostgreSQL one named by --url, recreated) holds --requests requests over
-                10 communities and 20 grids of 2 subdistricts (bench/requests_data.py), every status.
+                10 communities and 20 grids of 2 subdistricts (bench/requests_data.py), every status
+                (--spread even); or, as a city's year looks, over 250 communities and 500 grids,
+                received in id order over the last 365 days, those of the last ten days open
+                (--spread city): a community sees 1/250 of the rows, so a page reads more of them.
                 Goals: throughput ≥ 0.4 of the bare endpoint's, p99 ≤ 3 × the bare endpoint's.
 
 Client processes (--clients) hold one keep-alive connection each and send GETs for --seconds per
@@ -52,7 +55,14 @@ LIST_PATH = "/api/v1/requests/?page_size=20&status=open"
 BARE_PATH = "/bench/bare.json"
 
 
-def setup_list_data(n: int) -> dict:
+# --spread: how the requests are spread over places and statuses (bench/requests_data.py).
+SPREADS = {
+    "even": {"mode": "mixed", "subdistricts": 2},  # 10 communities, every status at random
+    "city": {"mode": "city", "subdistricts": 50},  # 250 communities, the last ten days open
+}
+
+
+def setup_list_data(n: int, spread: str = "even") -> dict:
     """In a child process with Django set up: places, people, N requests, a staff member's token."""
     import django
 
@@ -61,7 +71,7 @@ def setup_list_data(n: int) -> dict:
 
     from bench.requests_data import load
 
-    loaded = load(n, "mixed", dt.date(2026, 12, 1))
+    loaded = load(n, SPREADS[spread]["mode"], dt.date(2026, 12, 1), SPREADS[spread]["subdistricts"])
     staff = loaded["staff"][0]
     token, _ = Token.objects.get_or_create(user=staff)
     from lianxin.appeals.selectors import request_list
@@ -155,7 +165,7 @@ def run_list(args) -> dict:
     print(f"list: fresh {args.database} database, migrate, {args.requests:,} requests …", flush=True)
     fresh_database(args.database, args.url, DATA_DIR)
     migrate(env)
-    data = _child_json(env, "setup_list_data", args.requests)
+    data = _child_json(env, "setup_list_data", args.requests, args.spread)
     print(
         f"  loaded in {data['load_seconds']:.1f} s; the staff member sees {data['visible_open']:,} open requests",
         flush=True,
@@ -180,6 +190,7 @@ def run_list(args) -> dict:
         "scenario": "list",
         "database": args.database,
         "requests": args.requests,
+        "spread": args.spread,
         "visible_open": data["visible_open"],
         "load_seconds": data["load_seconds"],
         "path": LIST_PATH,
@@ -193,6 +204,12 @@ def main(argv=None) -> int:
     parser.add_argument("--scenario", choices=["framework", "list"], required=True)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
     parser.add_argument("--requests", type=int, default=200_000, help="rows of the list scenario")
+    parser.add_argument(
+        "--spread",
+        choices=sorted(SPREADS),
+        default="even",
+        help="list: 10 communities with every status at random (even), or 250 with the last ten days open (city)",
+    )
     parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--seconds", type=float, default=5.0, help="per phase")
     parser.add_argument("--clients", type=int, default=4)

@@ -55,10 +55,13 @@ def build_places(subdistricts: int = 2) -> dict:
 
 
 MIXED = ("open", "in_progress", "answered", "followed_up", "closed", "closed", "closed", "closed")
+CITY_DONE = ("answered", "followed_up", "closed", "closed", "closed", "closed")
 
 
 def rows(n: int, targets, categories, today: dt.date, mode: str):
     """``mode`` "mixed": every status, received over two years (the list page's data).
+    ``mode`` "city": as a city's year looks — received over the last 365 days in the order of their
+    ids, those of the last ten days still open or in progress, the older ones answered or closed.
     ``mode`` "sweep:<per_day>": every request open, ``per_day`` due on each calendar day up to 29 days
     ahead and over the years behind; the backlog before yesterday is already reminded and escalated to
     level 2; those due yesterday are overdue at level 0 and those due from today on are not reminded."""
@@ -75,6 +78,12 @@ def rows(n: int, targets, categories, today: dt.date, mode: str):
             status = "open" if g % 3 else "in_progress"
             reminded = stamp if due_on < today else None
             level = 2 if due_on < yesterday else 0
+        elif mode == "city":
+            received = today - dt.timedelta(days=365 - (g * 365) // n)
+            due_on = received + dt.timedelta(days=7)
+            recent = (today - received).days <= 10
+            status = ("open", "in_progress")[g % 2] if recent else CITY_DONE[(g * 31) % len(CITY_DONE)]
+            reminded, level = None, 0
         else:
             received = dt.date(2025, 1, 1) + dt.timedelta(days=(g * 7919) % span)
             due_on = received + dt.timedelta(days=7)
