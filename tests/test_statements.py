@@ -135,6 +135,45 @@ def test_prepared_pages_equal_the_querysets(city, fresh_cache):
         prepared.filter(username__contains="u")
 
 
+def test_a_union_of_disjoint_sides_pages_as_the_whole_queryset(city, fresh_cache):
+    """``build`` returning disjoint querysets: every step applies to each side, and the union is
+    ordered and cut again — the same pages, both ways and with offsets, as the one queryset."""
+    for i in range(9):
+        make_user(f"{'ab'[i % 2]}{i}", Role.STAFF, city.happy)
+    every = lambda: User.objects.filter(username__regex=r"^[ab][0-9]$").values("username", "id")  # noqa: E731
+    sides = lambda: [every().filter(username__startswith=side) for side in "ab"]  # noqa: E731
+    prepared = Prepared(("test.union",), User, sides)
+    expected = list(every().order_by("-id"))
+    middle = expected[3]["id"]
+
+    assert list(prepared.order_by("-id")[0:4]) == expected[:4]
+    assert list(prepared.order_by("-id").filter(id__lt=str(middle))[0:3]) == expected[4:7]
+    assert list(prepared.order_by("id").filter(id__gt=middle)[1:3]) == expected[:3][::-1][1:3]
+    assert list(prepared.order_by("-username")[2:]) == list(every().order_by("-username"))[2:]
+    with CaptureQueriesContext(connection) as queries:
+        list(prepared.order_by("-id").filter(id__lt=middle)[0:3])
+    assert len(queries.captured_queries) == 1 and "UNION ALL" in queries.captured_queries[0]["sql"]
+    # A side that can match nothing (an empty IN list) is left out; none at all is no rows.
+    none = Prepared(("test.union.none",), User, lambda: [every().filter(pk__in=[]), every()])
+    assert list(none.order_by("id")[0:2]) == list(every().order_by("id")[0:2])
+    assert list(Prepared(("test.union.empty",), User, lambda: [])[0:2]) == []
+
+
+@pytest.mark.parametrize(
+    ("steps", "message"),
+    [
+        (lambda p: p.order_by("-first_name")[0:2], "selected columns"),
+        (lambda p: p[0:2], "needs an order"),
+        (lambda p: p.order_by("id")[0:5][1:2], "sliced once"),
+    ],
+)
+def test_a_union_refuses_what_it_cannot_order_or_cut(city, fresh_cache, steps, message):
+    sides = lambda: [User.objects.filter(pk=1).values("id"), User.objects.filter(pk=2).values("id")]  # noqa: E731
+
+    with pytest.raises(StatementError, match=message):
+        list(steps(Prepared(("test.union.bad",), User, sides)))
+
+
 def test_the_cache_keeps_the_most_recently_used(city, fresh_cache, monkeypatch):
     from django.db import connections
 

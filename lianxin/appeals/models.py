@@ -9,12 +9,13 @@ with a new deadline. Every step is a RequestEvent (who, when, what, before/after
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianxin.core import tree
 from lianxin.core.models import PlaceScoped, PlaceScopedQuerySet, WorkingDayDeadline
+from lianxin.places.models import COMMUNITY_PATH, GRID_PATH
 
 DEFAULT_DUE_DAYS = 5
 
@@ -181,11 +182,13 @@ class Request(PlaceScoped, WorkingDayDeadline):
     )
     handler_label = models.CharField(_("handling department"), max_length=100, blank=True)
     # handler_place's path, so "visible from either side of a hand-off" is a filter on this table, not
-    # a join (selectors._visible_q); rewritten by place_move like place_path. Deliberately no index:
-    # with one, SQLite answers the list's OR by merging both indexes and sorting every visible row;
-    # without, it walks the primary key newest first and stops at the page's 21st row.
-    handler_place_path = models.CharField(
-        max_length=tree.PATH_LENGTH, blank=True, default="", db_default="", editable=False
+    # a join (selectors._visible_q); rewritten by place_move like place_path. NULL, not '', when the
+    # request was never handed to a place: the index on its community prefix (Meta.indexes) then
+    # holds only hand-offs, and PostgreSQL's estimate for "handed to this community" stays small. No
+    # index on the column itself: with one, SQLite answers the list's OR of ranges by merging both
+    # indexes and sorting every visible row instead of walking the primary key newest first.
+    handler_place_path = models.CharField(  # noqa: DJ001 (NULL on purpose, see above)
+        max_length=tree.PATH_LENGTH, null=True, blank=True, editable=False
     )
 
     status = models.CharField(
@@ -230,6 +233,20 @@ class Request(PlaceScoped, WorkingDayDeadline):
             # large the backlog already escalated (status, due_on alone reads every overdue request).
             models.Index(fields=["status", "escalation_level", "due_on"], name="appeals_request_esc_idx"),
             models.Index(fields=["place_path", "received_on"], name="appeals_request_scope_idx"),
+            # One community's or grid's requests newest first, from either side of a hand-off (to a
+            # community or a subdistrict: no grid index on that side): the API's list reads a page of
+            # them by walking these (selectors.request_rows), not the whole table's primary key, where
+            # a city's other 249 communities sit in between.
+            models.Index(
+                tree.Prefix("place_path", COMMUNITY_PATH), F("id"), name="appeals_request_community_idx"
+            ),
+            models.Index(tree.Prefix("place_path", GRID_PATH), F("id"), name="appeals_request_grid_idx"),
+            models.Index(
+                tree.Prefix("handler_place_path", COMMUNITY_PATH),
+                F("id"),
+                name="appeals_request_hcommunity_idx",
+                condition=Q(handler_place_path__isnull=False),
+            ),
         ]
 
     def __str__(self):

@@ -17,13 +17,14 @@ from dataclasses import dataclass, field
 
 from django.db.models import CharField, Count, F, Q
 from django.db.models.functions import Substr, TruncMonth
+from django.db.models.lookups import Exact
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianxin.core import access, statements, tree
 from lianxin.core.access import Action
-from lianxin.places.models import PLACE_LEVELS, Place, PlaceKind
+from lianxin.places.models import COMMUNITY_PATH, GRID_PATH, PLACE_LEVELS, Place, PlaceKind
 
 from .models import OPEN_STATUSES, Rating, Request, RequestStatus
 
@@ -53,6 +54,15 @@ def request_list(
     visible = _visible_q(actor, Action.VIEW_REQUESTS)
     if visible is not None:
         qs = qs.filter(visible)
+    if place is not None:
+        qs = qs.under(place.path)
+    return _filtered(
+        qs, actor=actor, status=status, category=category, overdue=overdue, mine=mine, q=q, today=today
+    )
+
+
+def _filtered(qs, *, actor, status="", category=None, overdue=False, mine=False, q="", today=None):
+    """``request_list``'s filters other than the scope and the place."""
     if status == "open":
         qs = qs.open()
     elif status:
@@ -63,12 +73,51 @@ def request_list(
         qs = qs.overdue(today or timezone.localdate())
     if mine:
         qs = qs.filter(Q(owner=actor) | Q(handler=actor))
-    if place is not None:
-        qs = qs.under(place.path)
     if q:
         q = q.strip()
         qs = qs.filter(Q(number__contains=q) | Q(description__contains=q) | Q(requester_name__contains=q))
     return qs
+
+
+MAX_SIDES = 8  # a scope over more communities than this reads the whole table newest first
+PLACE_PREFIXES = (COMMUNITY_PATH, GRID_PATH)  # the indexed prefixes of place_path (models.Request)
+
+
+def _community_sides(roots: list[str], place_path: str) -> list[Q] | None:
+    """``request_list``'s visible rows within ``place_path`` ("" for anywhere) as disjoint conditions,
+    each a community's rows on one side of a hand-off, found by the community indexes (models.Request);
+    None when the scope is wider than a few communities (the primary-key walk is right for those)."""
+    if len(place_path) >= COMMUNITY_PATH:
+        # One community's rows (or a grid's, a building's): its index, newest first. Visible from
+        # the scope's roots on either side, unless a root already holds the whole place.
+        where = tree.prefix_q("place_path", place_path, PLACE_PREFIXES)
+        if roots != [""] and not any(place_path.startswith(root) for root in roots):
+            where &= tree.under_q("place_path", roots) | tree.under_q("handler_place_path", roots)
+        return [where]
+    if roots == [""] or any(len(root) < COMMUNITY_PATH for root in roots):
+        return None
+    communities = sorted({root[:COMMUNITY_PATH] for root in roots})
+    if 2 * len(communities) > MAX_SIDES:
+        return None
+
+    def within(field, community, indexed):
+        return Q.create(
+            [tree.prefix_q(field, root, indexed) for root in roots if root.startswith(community)],
+            connector=Q.OR,
+        )
+
+    placed = [within("place_path", community, PLACE_PREFIXES) for community in communities]
+    anywhere = Q.create(placed, connector=Q.OR)
+    handed = [
+        Q(handler_place_path__isnull=False)
+        & within("handler_place_path", community, (COMMUNITY_PATH,))
+        & ~anywhere
+        for community in communities
+    ]
+    sides = placed + handed
+    if place_path:  # a district or subdistrict: a condition on each side, not an index of its own
+        sides = [side & Q(Exact(tree.Prefix("place_path", len(place_path)), place_path)) for side in sides]
+    return sides
 
 
 def request_rows(
@@ -78,7 +127,13 @@ def request_rows(
     statement for the API's list pages (lianxin.core.statements). The key is every input
     ``request_list`` reads — the actor's scope roots for viewing requests, the actor itself only for
     ``mine``, today only for ``overdue``, the other filters' values (a category's key, a place's path)
-    — so both give the same rows; the test settings check that on every use."""
+    — so both give the same rows; the test settings check that on every use.
+
+    Where the scope (or the place filter) is a few communities or narrower, the rows are read as the
+    union of each community's two sides of a hand-off (``_community_sides``), each walking its own
+    index newest first and stopping at the page: a community holds 1/250 of a city's requests, and
+    the primary key walked newest first would pass 250 rows of other communities for each of its own.
+    """
     today = today or timezone.localdate()
     shaped = {
         "mine": lambda mine: actor.pk if mine else None,
@@ -86,15 +141,23 @@ def request_rows(
         "category": lambda category: None if category is None else category.pk,
         "place": lambda place: None if place is None else place.path,
     }
+    roots = access.scope_paths(actor, Action.VIEW_REQUESTS)
     key = (
         "appeals.request_list",
-        tuple(access.scope_paths(actor, Action.VIEW_REQUESTS)),
+        tuple(roots),
         tuple((name, shaped.get(name, str)(value)) for name, value in sorted(filters.items())),
         tuple(columns),
     )
+    place = filters.pop("place", None)
 
-    def build():
-        return request_list(actor=actor, today=today, **filters).values(*columns)
+    def build():  # only when the statement is compiled: not per request
+        sides = _community_sides(roots, place.path if place is not None else "")
+        if sides is None:
+            return request_list(actor=actor, today=today, place=place, **filters).values(*columns)
+        return [
+            _filtered(Request.objects.filter(side), actor=actor, today=today, **filters).values(*columns)
+            for side in sides
+        ]
 
     return statements.Prepared(key, Request, build)
 

@@ -459,7 +459,7 @@ def request_handoff(
         "handler_kind": to_kind,
         "handler": None,
         "handler_place": None,
-        "handler_place_path": "",
+        "handler_place_path": None,
         "handler_label": "",
     }
     if to_kind == HandlerKind.COLLEAGUE:

@@ -42,7 +42,7 @@ class StatementError(Exception):
 class Statement:
     sql: str
     params: tuple
-    slots: tuple[int, ...]  # where each hole sits in params
+    slots: tuple[tuple[int, ...], ...]  # where each hole sits in params (several places in a union)
     names: tuple[str, ...]  # the columns' names (values() names, or model attribute names)
     converters: tuple  # (column index, functions, expression)
 
@@ -60,7 +60,7 @@ class Statement:
             found = [i for i, p in enumerate(params) if p == hole and type(p) is type(hole)]
             if len(found) != 1:
                 raise StatementError(f"hole {hole!r} appears {len(found)} times among the parameters")
-            slots.append(found[0])
+            slots.append((found[0],))
         if query.selected:  # values()/values_list(): the names in the order asked, as ValuesIterable
             names = tuple(query.selected)
         elif query.values_select or query.annotation_select or query.extra_select:
@@ -78,6 +78,36 @@ class Statement:
         )
         return cls(sql, params, tuple(slots), names, converters)
 
+    @classmethod
+    def union(cls, parts: list["Statement"], order: tuple[str, ...], low: int, high: int | None, connection):
+        """The rows of disjoint ``parts`` (statements with the same columns, each already ordered and
+        cut at ``high``) as one statement: ``SELECT * FROM (part) UNION ALL …`` ordered again by
+        ``order`` (values() names, "-" for descending) and cut to ``low:high``."""
+        parts = [part for part in parts if part.sql]  # an empty IN list, say: no rows from that part
+        if not parts:
+            return cls("", (), (), (), ())
+        first = parts[0]
+        if any(part.names != first.names for part in parts):
+            raise StatementError("the parts of a union select different columns")
+        terms = []
+        for field in order:
+            name = field.lstrip("-")
+            if name not in first.names:
+                raise StatementError(f"a union is ordered by its selected columns, not {name}")
+            terms.append(f"{first.names.index(name) + 1} {'DESC' if field.startswith('-') else 'ASC'}")
+        if not terms:
+            raise StatementError("a union needs an order")
+        sql = " UNION ALL ".join(f"SELECT * FROM ({part.sql}) AS part{i}" for i, part in enumerate(parts))
+        sql = f"{sql} ORDER BY {', '.join(terms)} {connection.ops.limit_offset_sql(low, high)}".rstrip()
+        params, slots = [], [()] * len(first.slots)
+        for part in parts:
+            slots = [
+                (*mine, *(slot + len(params) for slot in theirs))
+                for mine, theirs in zip(slots, part.slots, strict=True)
+            ]
+            params.extend(part.params)
+        return cls(sql, tuple(params), tuple(slots), first.names, first.converters)
+
     def shape(self) -> tuple:
         return (self.sql, self.params, self.slots, self.names)
 
@@ -85,8 +115,9 @@ class Statement:
         if not self.sql:
             return []
         params = list(self.params)
-        for slot, value in zip(self.slots, values, strict=True):
-            params[slot] = value
+        for slots, value in zip(self.slots, values, strict=True):
+            for slot in slots:
+                params[slot] = value
         with _cursor(connection) as cursor:
             cursor.execute(self.sql, params)
             rows = cursor.fetchall()
@@ -168,7 +199,11 @@ def statement(key, model, build, holes: tuple) -> tuple:
     cache = connection.__dict__.setdefault("lianxin_statements", OrderedDict())
     kept = cache.get(key)
     if kept is None or getattr(settings, "LIANXIN_STATEMENTS_VERIFY", False):
-        compiled = Statement.compile(build(*holes).using(alias), holes)
+        built = build(*holes)
+        if isinstance(built, Union):
+            compiled = built.compile(connection, holes)
+        else:
+            compiled = Statement.compile(built.using(alias), holes)
         if kept is not None and kept.shape() != compiled.shape():
             raise StatementError(f"the key {key!r} does not determine its statement:\n{kept}\n{compiled}")
         kept = cache[key] = compiled
@@ -191,10 +226,30 @@ def instances(key, model, build, *values) -> list:
     return [model.from_db(alias, kept.names, row) for row in kept.execute(connection, values)]
 
 
+@dataclass(frozen=True)
+class Union:
+    """Disjoint values() querysets with the same columns read as one statement (``Statement.union``):
+    each is ordered and cut on its own — so each can walk its own index and stop at the page — and
+    the union is ordered and cut again."""
+
+    sides: tuple
+    order: tuple[str, ...]
+    low: int
+    high: int | None
+
+    def compile(self, connection, holes: tuple) -> Statement:
+        parts = [Statement.compile(side.using(connection.alias), holes) for side in self.sides]
+        return Statement.union(parts, self.order, self.low, self.high, connection)
+
+
 class Prepared:
     """A values() queryset kept as a statement, for DRF's pagination: ``order_by``, one comparison
     ``filter`` on a column of the model (its value becomes a hole), slicing with constant bounds, and
-    iteration (dicts, as values() gives). ``key`` as for ``rows``; the steps are added to it."""
+    iteration (dicts, as values() gives). ``key`` as for ``rows``; the steps are added to it.
+
+    ``build`` may return a list of disjoint querysets instead of one (the rows are their union): every
+    step applies to each, a slice ``[low:high]`` cuts each at ``high`` and the union at ``low:high``,
+    in the order of the last ``order_by`` (columns that are selected)."""
 
     LOOKUPS = ("exact", "lt", "lte", "gt", "gte")
 
@@ -231,15 +286,28 @@ class Prepared:
         return self._then(("slice", bounds.start, bounds.stop))
 
     def _queryset(self, *holes):
-        queryset, holes = self.build(), iter(holes)
+        built, holes = self.build(), iter(holes)
+        if not isinstance(built, list | tuple):
+            built = [built]
+        sides, order, cut = list(built), (), None
         for step in self.steps:
             if step[0] == "order_by":
-                queryset = queryset.order_by(*step[1])
+                order = step[1]
+                sides = [side.order_by(*order) for side in sides]
             elif step[0] == "filter":
-                queryset = queryset.filter(**{name: next(holes) for name in step[1]})
+                lookups = {name: next(holes) for name in step[1]}
+                sides = [side.filter(**lookups) for side in sides]
+            elif len(sides) == 1:
+                sides = [sides[0][step[1] : step[2]]]
+            elif cut is not None:
+                raise StatementError("a union is sliced once")
             else:
-                queryset = queryset[step[1] : step[2]]
-        return queryset
+                cut = (step[1] or 0, step[2])
+                sides = [side[: step[2]] for side in sides]
+        if len(sides) == 1:
+            return sides[0]
+        low, high = cut or (0, None)
+        return Union(tuple(sides), order, low, high)
 
     def __iter__(self):
         connection, kept = statement(

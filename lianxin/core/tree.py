@@ -8,7 +8,8 @@ is one range scan on a plain B-tree index: ``X.path <= path < successor(X.path)`
 
 from collections.abc import Iterable
 
-from django.db.models import Q
+from django.db.models import CharField, Func, Q
+from django.db.models.lookups import Exact
 
 SEGMENT = 8
 MAX_DEPTH = 30
@@ -67,4 +68,38 @@ def under_q(field: str, paths: Iterable[str]) -> Q:
     query = Q(pk__in=[])
     for root in minimal_roots(paths):
         query |= Q(**{f"{field}__gte": root, f"{field}__lt": successor(root)})
+    return query
+
+
+class Prefix(Func):
+    """The first ``length`` characters of a path column: ``SUBSTR(field, 1, length)`` with both bounds
+    written into the SQL. An index on the same expression then matches the query on SQLite (which
+    matches expressions as written) and in PostgreSQL's generic plans (Django's ``Substr`` would pass
+    the bounds as parameters, and neither database would use the index)."""
+
+    function = "SUBSTR"
+    output_field = CharField()
+
+    def __init__(self, expression, length: int, **extra):
+        if isinstance(length, bool) or not isinstance(length, int) or length <= 0:
+            raise ValueError(f"a prefix length is a positive int, not {length!r}")
+        super().__init__(expression, **extra)
+        self.length = length
+
+    def as_sql(self, compiler, connection, **extra):
+        template = f"%(function)s(%(expressions)s, 1, {self.length:d})"
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+
+def prefix_q(field: str, path: str, indexed: Iterable[int]) -> Q:
+    """Rows whose ``field`` lies in the subtree rooted at ``path``, written as equalities on prefixes:
+    the longest of the ``indexed`` lengths that ``path`` covers (an index on ``Prefix(field, n)``
+    finds those rows), then the whole path when it is longer."""
+    covered = [n for n in indexed if n <= len(path)]
+    if not covered or len(path) % SEGMENT:
+        raise ValueError(f"path {path!r} is shorter than every indexed prefix")
+    n = max(covered)
+    query = Q(Exact(Prefix(field, n), path[:n]))
+    if len(path) > n:
+        query &= Q(Exact(Prefix(field, len(path)), path))
     return query

@@ -17,6 +17,10 @@ class PlaceKind(models.TextChoices):
 
 
 PLACE_LEVELS = list(PlaceKind.values)
+# Every place of a kind sits at the same depth (places.services checks each parent's kind), so
+# the first COMMUNITY_PATH characters of a path name its community, the first GRID_PATH its grid.
+COMMUNITY_PATH = (PLACE_LEVELS.index(PlaceKind.COMMUNITY) + 1) * tree.SEGMENT
+GRID_PATH = (PLACE_LEVELS.index(PlaceKind.GRID) + 1) * tree.SEGMENT
 
 
 class TreeQuerySet(models.QuerySet):
