@@ -16,7 +16,7 @@ COLUMNS = (
     "category_id, description, anonymous, requester_name, requester_phone, phone_digits, owner_id, "
     "handler_id, handler_kind, handler_label, status, received_on, created_at, first_answered_at, "
     "first_answer_on_time, answered_at, answer_summary, rating, rated_at, closed_at, reopen_count, "
-    "reminded_at, escalation_level"
+    "reminded_at, escalation_level, handler_place_id, handler_place_path"
 ).split(", ")
 
 
@@ -61,7 +61,8 @@ CITY_DONE = ("answered", "followed_up", "closed", "closed", "closed", "closed")
 def rows(n: int, targets, categories, today: dt.date, mode: str):
     """``mode`` "mixed": every status, received over two years (the list page's data).
     ``mode`` "city": as a city's year looks — received over the last 365 days in the order of their
-    ids, those of the last ten days still open or in progress, the older ones answered or closed.
+    ids, those of the last ten days still open or in progress, the older ones answered or closed; one
+    in 50 handed to the next community.
     ``mode`` "sweep:<per_day>": every request open, ``per_day`` due on each calendar day up to 29 days
     ahead and over the years behind; the backlog before yesterday is already reminded and escalated to
     level 2; those due yesterday are overdue at level 0 and those due from today on are not reminded."""
@@ -70,8 +71,15 @@ def rows(n: int, targets, categories, today: dt.date, mode: str):
     span = max(60, n // per_day) if per_day else 700
     yesterday = today - dt.timedelta(days=1)
     stamp = dt.datetime.combine(today, dt.time(6), tz)
+    from lianxin.places.models import COMMUNITY_PATH
+
+    communities = [place for place, _owner in targets if place.kind == "community"]
+    following = {c.path: communities[(i + 1) % len(communities)] for i, c in enumerate(communities)}
     for g in range(1, n + 1):
         place, owner = targets[g % len(targets)]
+        handed_to = None
+        if mode == "city" and g % 50 == 0:
+            handed_to = following[place.path[:COMMUNITY_PATH]]
         if per_day:
             due_on = today + dt.timedelta(days=(g * 7919) % span - (span - 30))
             received = due_on - dt.timedelta(days=7)
@@ -112,8 +120,8 @@ def rows(n: int, targets, categories, today: dt.date, mode: str):
             phone,
             owner.pk,
             owner.pk,
-            "colleague",
-            "",
+            "community" if handed_to else "colleague",
+            handed_to.name if handed_to else "",
             status,
             received,
             at,
@@ -127,6 +135,8 @@ def rows(n: int, targets, categories, today: dt.date, mode: str):
             0,
             reminded,
             level,
+            handed_to.pk if handed_to else None,
+            handed_to.path if handed_to else None,
         )
 
 
@@ -146,7 +156,7 @@ def load(n: int, mode: str, today: dt.date, subdistricts: int = 2) -> dict:
             with cursor.cursor.copy(f"COPY appeals_request ({columns}) FROM STDIN") as copy:
                 for row in generated:
                     copy.write_row(row)
-            cursor.execute("ANALYZE appeals_request")
+            cursor.execute("ANALYZE")  # every table, as autovacuum would have by the time anyone reads
     else:
         marks = ", ".join(["%s"] * len(COLUMNS))
         adapt = connection.ops.adapt_datetimefield_value
