@@ -1,10 +1,12 @@
-"""The API's requests list read community by community (appeals.selectors.request_rows, issue 11).
+"""The requests list read community by community (appeals.selectors, issue 11).
 
-For a scope of a few communities or narrower the list is the union of each community's two sides of
-a hand-off, each walking its own index (models.Request: the community prefix of place_path and of
-handler_place_path). These tests hold it to ``request_list``: the same rows in the same order for
-every kind of scope, place filter and status, page by page in both directions, and check that the
-indexes match the SQL that asks for them on both databases.
+For a scope of a few communities or narrower the list is each community's two sides of a hand-off
+(made there, handed there), found through the prefix indexes of models.Request: OR-ed in
+``request_list`` (the web page and its count), a union of sides each walking its own index in
+``request_rows`` (the API's keyset pages). These tests hold both to the rule written as ranges of
+both paths: the same rows in the same order for every kind of scope, place filter and status, page by
+page in both directions; and check that the indexes match the SQL that asks for them on both
+databases.
 """
 
 import datetime as dt
@@ -16,8 +18,8 @@ from rest_framework.test import APIClient
 
 from lianxin.appeals import selectors, services
 from lianxin.appeals.models import Request, RequestCategory
-from lianxin.core import tree
-from lianxin.core.access import Role
+from lianxin.core import access, tree
+from lianxin.core.access import Action, Role
 from lianxin.places import services as places
 from lianxin.places.models import COMMUNITY_PATH, GRID_PATH, PlaceKind
 
@@ -73,11 +75,25 @@ def _columns():
     return request_rows.columns
 
 
+def _visible(actor, place=None, **filters):
+    """The rule as first written: made or handed within a root of the scope, as ranges of both paths."""
+    roots = access.scope_paths(actor, Action.VIEW_REQUESTS)
+    queryset = Request.objects.all()
+    if roots != [""]:
+        queryset = queryset.filter(
+            tree.under_q("place_path", roots) | tree.under_q("handler_place_path", roots)
+        )
+    if place is not None:
+        queryset = queryset.under(place.path)
+    return selectors._filtered(queryset, actor=actor, **filters)
+
+
 def _same_rows(actor, **filters):
-    """request_rows and request_list agree: whole list, a keyset page after a cursor, a page read
-    backwards with an offset (what DRF's ``previous`` links do)."""
+    """request_list and request_rows give the rule's rows: the whole list, a keyset page after a
+    cursor, a page read backwards with an offset (what DRF's ``previous`` links do)."""
     columns = _columns()
-    expected = list(selectors.request_list(actor=actor, **filters).values(*columns).order_by("-id"))
+    expected = list(_visible(actor, **filters).values(*columns).order_by("-id"))
+    assert list(selectors.request_list(actor=actor, **filters).values(*columns).order_by("-id")) == expected
     rows = selectors.request_rows(actor=actor, columns=columns, **filters)
     assert list(rows.order_by("-id")[0:1000]) == expected
     if len(expected) > 3:
@@ -129,11 +145,12 @@ def test_narrow_scopes_read_sides_and_wide_ones_the_primary_key(city, personas, 
     sides = selectors._community_sides
 
     assert len(sides(roots["staff"], "")) == 2  # its community: placed there, handed there
-    assert len(sides(roots["grid_worker"], "")) == 2
+    assert len(sides(roots["grid_worker"], "")) == 1  # nothing is handed to a grid
     assert sides(roots["subdistrict_officer"], "") is None
     assert sides(roots["district_officer"], "") is None
     assert len(sides(roots["district_officer"], city.happy_grid.path)) == 1  # filtered to a grid
     assert len(sides(sorted([city.happy.path, city.unity.path]), "")) == 4
+    assert len(sides(sorted([city.happy_grid.path, city.unity.path]), "")) == 3
     many = [f"{city.east.path}{i:08d}" for i in range(1, 6)]  # five communities: wider than MAX_SIDES
     assert sides(many, "") is None
 
@@ -147,6 +164,9 @@ def test_narrow_scopes_read_sides_and_wide_ones_the_primary_key(city, personas, 
     assert sql(personas["staff"]).count("UNION ALL") == 1
     assert sql(personas["staff"]).count("LIMIT 21") == 3  # each side, then the union
     assert "UNION" not in sql(personas["subdistrict_officer"])
+    # The web page (and its count) reads the same sides OR-ed; wider scopes read ranges.
+    assert "SUBSTR" in str(selectors.request_list(actor=personas["staff"]).query)
+    assert "SUBSTR" not in str(selectors.request_list(actor=personas["subdistrict_officer"]).query)
 
 
 def test_a_request_handed_within_its_own_community_is_listed_once(city, personas, spread):
@@ -175,6 +195,17 @@ def test_the_api_pages_through_the_sides_both_ways(city, personas, spread):
     assert seen == expected and len(pages) > 2
     back = client.get(pages[-1]["previous"]).json()
     assert [row["id"] for row in back["results"]] == [row["id"] for row in pages[-2]["results"]]
+
+
+def test_nothing_is_handed_to_a_place_below_a_community():
+    """The sides read hand-offs only for roots that are communities: a place a request can be handed
+    to sits at a community's depth or above."""
+    from lianxin.appeals.models import HANDOFF_PLACE_KINDS
+    from lianxin.places.models import PLACE_LEVELS
+
+    assert max(PLACE_LEVELS.index(kind) for kind in HANDOFF_PLACE_KINDS.values()) <= PLACE_LEVELS.index(
+        PlaceKind.COMMUNITY
+    )
 
 
 def test_a_hand_off_stores_no_handling_path_unless_handed_to_a_place(city, personas, spread):

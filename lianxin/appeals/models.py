@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from lianxin.core import tree
 from lianxin.core.models import PlaceScoped, PlaceScopedQuerySet, WorkingDayDeadline
-from lianxin.places.models import COMMUNITY_PATH, GRID_PATH
+from lianxin.places.models import COMMUNITY_PATH, GRID_PATH, PlaceKind
 
 DEFAULT_DUE_DAYS = 5
 
@@ -52,6 +52,14 @@ class HandlerKind(models.TextChoices):
     COMMUNITY = "community", _("Another community")
     SUBDISTRICT = "subdistrict", _("The subdistrict")
     DEPARTMENT = "department", _("A department")
+
+
+# The place a request handed to a community or to the subdistrict is handed to (handler_place): its
+# path is never longer than a community's, so no grid or building ever receives one (selectors).
+HANDOFF_PLACE_KINDS = {
+    HandlerKind.COMMUNITY: PlaceKind.COMMUNITY,
+    HandlerKind.SUBDISTRICT: PlaceKind.SUBDISTRICT,
+}
 
 
 class LinkKind(models.TextChoices):
@@ -182,7 +190,7 @@ class Request(PlaceScoped, WorkingDayDeadline):
     )
     handler_label = models.CharField(_("handling department"), max_length=100, blank=True)
     # handler_place's path, so "visible from either side of a hand-off" is a filter on this table, not
-    # a join (selectors._visible_q); rewritten by place_move like place_path. NULL, not '', when the
+    # a join (selectors.request_list); rewritten by place_move like place_path. NULL, not '', when the
     # request was never handed to a place: the index on its community prefix (Meta.indexes) then
     # holds only hand-offs, and PostgreSQL's estimate for "handed to this community" stays small. No
     # index on the column itself: with one, SQLite answers the list's OR of ranges by merging both

@@ -31,13 +31,6 @@ from .models import OPEN_STATUSES, Rating, Request, RequestStatus
 SATISFIED_RATINGS = [Rating.SATISFIED, Rating.BASICALLY]
 
 
-def _visible_q(actor, action: str):
-    roots = access.scope_paths(actor, action)
-    if roots == [""]:
-        return None
-    return tree.under_q("place_path", roots) | tree.under_q("handler_place_path", roots)
-
-
 def request_list(
     *,
     actor,
@@ -49,13 +42,22 @@ def request_list(
     q: str = "",
     today: dt.date | None = None,
 ):
-    """Requests the actor may see, newest first; ``mine`` = owned or handled by the actor."""
+    """Requests the actor may see, newest first; ``mine`` = owned or handled by the actor.
+
+    Seen by whoever may view requests where the request was made, or where it was handed to. For a
+    scope (or a place filter) of a few communities or narrower that is written as the community
+    sides of ``_community_sides``, so that the prefix indexes find the rows (a page count reads a
+    community's rows, not the whole table); wider scopes as ranges of both paths."""
     qs = Request.objects.select_related("category", "place", "owner", "handler", "handler_place", "resident")
-    visible = _visible_q(actor, Action.VIEW_REQUESTS)
-    if visible is not None:
-        qs = qs.filter(visible)
-    if place is not None:
-        qs = qs.under(place.path)
+    roots = access.scope_paths(actor, Action.VIEW_REQUESTS)
+    sides = _community_sides(roots, place.path if place is not None else "")
+    if sides is not None:
+        qs = qs.filter(Q.create(sides, connector=Q.OR))
+    else:
+        if roots != [""]:
+            qs = qs.filter(tree.under_q("place_path", roots) | tree.under_q("handler_place_path", roots))
+        if place is not None:
+            qs = qs.under(place.path)
     return _filtered(
         qs, actor=actor, status=status, category=category, overdue=overdue, mine=mine, q=q, today=today
     )
@@ -84,9 +86,13 @@ PLACE_PREFIXES = (COMMUNITY_PATH, GRID_PATH)  # the indexed prefixes of place_pa
 
 
 def _community_sides(roots: list[str], place_path: str) -> list[Q] | None:
-    """``request_list``'s visible rows within ``place_path`` ("" for anywhere) as disjoint conditions,
-    each a community's rows on one side of a hand-off, found by the community indexes (models.Request);
-    None when the scope is wider than a few communities (the primary-key walk is right for those)."""
+    """The requests visible from ``roots`` (made or handed there) within ``place_path`` ("" for
+    anywhere) as disjoint conditions, each a community's rows on one side of a hand-off, found by the
+    prefix indexes (models.Request);
+    None when the scope is wider than a few communities (the primary-key walk is right for those), or
+    empty (no sides would be no condition at all when OR-ed)."""
+    if not roots:
+        return None
     if len(place_path) >= COMMUNITY_PATH:
         # One community's rows (or a grid's, a building's): its index, newest first. Visible from
         # the scope's roots on either side, unless a root already holds the whole place.
@@ -100,19 +106,27 @@ def _community_sides(roots: list[str], place_path: str) -> list[Q] | None:
     if 2 * len(communities) > MAX_SIDES:
         return None
 
-    def within(field, community, indexed):
-        return Q.create(
-            [tree.prefix_q(field, root, indexed) for root in roots if root.startswith(community)],
+    placed = [
+        Q.create(
+            [
+                tree.prefix_q("place_path", root, PLACE_PREFIXES)
+                for root in roots
+                if root.startswith(community)
+            ],
             connector=Q.OR,
         )
-
-    placed = [within("place_path", community, PLACE_PREFIXES) for community in communities]
+        for community in communities
+    ]
     anywhere = Q.create(placed, connector=Q.OR)
+    # Requests are handed to communities and subdistricts only (models.HANDOFF_PLACE_KINDS): a root
+    # below a community (a grid) never holds a handling place, so only roots that are communities
+    # have a handed side.
     handed = [
         Q(handler_place_path__isnull=False)
-        & within("handler_place_path", community, (COMMUNITY_PATH,))
+        & tree.prefix_q("handler_place_path", community, (COMMUNITY_PATH,))
         & ~anywhere
         for community in communities
+        if community in roots
     ]
     sides = placed + handed
     if place_path:  # a district or subdistrict: a condition on each side, not an index of its own

@@ -35,6 +35,7 @@ from lianxin.core.notifications import notify
 from lianxin.places.models import Place, PlaceKind
 
 from .models import (
+    HANDOFF_PLACE_KINDS,
     OPEN_STATUSES,
     Attachment,
     CaseCounter,
@@ -482,7 +483,7 @@ def request_handoff(
                 handler_place_path=request.handler_place_path,
             )
     elif to_kind in (HandlerKind.COMMUNITY, HandlerKind.SUBDISTRICT):
-        wanted = PlaceKind.COMMUNITY if to_kind == HandlerKind.COMMUNITY else PlaceKind.SUBDISTRICT
+        wanted = HANDOFF_PLACE_KINDS[to_kind]
         if to_place is None or to_place.kind != wanted:
             errors["to_place"] = (
                 _("Choose the community.") if wanted == PlaceKind.COMMUNITY else _("Choose the subdistrict.")
