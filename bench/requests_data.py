@@ -90,7 +90,9 @@ def rows(n: int, targets, categories, today: dt.date, mode: str):
             received = today - dt.timedelta(days=365 - (g * 365) // n)
             due_on = received + dt.timedelta(days=7)
             recent = (today - received).days <= 10
-            status = ("open", "in_progress")[g % 2] if recent else CITY_DONE[(g * 31) % len(CITY_DONE)]
+            status = (
+                ("open", "in_progress")[g % 2] if recent else CITY_DONE[(g * 7919 // 13) % len(CITY_DONE)]
+            )
             reminded, level = None, 0
         else:
             received = dt.date(2025, 1, 1) + dt.timedelta(days=(g * 7919) % span)
