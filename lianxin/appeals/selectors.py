@@ -81,16 +81,15 @@ def _filtered(qs, *, actor, status="", category=None, overdue=False, mine=False,
     return qs
 
 
-MAX_SIDES = 8  # a scope over more communities than this reads the whole table newest first
+MAX_SIDES = 8  # two per community: a scope over more than four communities walks the primary key
 PLACE_PREFIXES = (COMMUNITY_PATH, GRID_PATH)  # the indexed prefixes of place_path (models.Request)
 
 
 def _community_sides(roots: list[str], place_path: str) -> list[Q] | None:
     """The requests visible from ``roots`` (made or handed there) within ``place_path`` ("" for
     anywhere) as disjoint conditions, each a community's rows on one side of a hand-off, found by the
-    prefix indexes (models.Request);
-    None when the scope is wider than a few communities (the primary-key walk is right for those), or
-    empty (no sides would be no condition at all when OR-ed)."""
+    prefix indexes (models.Request). None when the scope is wider than a few communities (the
+    primary-key walk is right for those) or empty (no sides, OR-ed, would be no condition at all)."""
     if not roots:
         return None
     if len(place_path) >= COMMUNITY_PATH:
