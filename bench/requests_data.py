@@ -66,13 +66,13 @@ def rows(n: int, targets, categories, today: dt.date, mode: str):
     ``mode`` "sweep:<per_day>": every request open, ``per_day`` due on each calendar day up to 29 days
     ahead and over the years behind; the backlog before yesterday is already reminded and escalated to
     level 2; those due yesterday are overdue at level 0 and those due from today on are not reminded."""
+    from lianxin.places.models import COMMUNITY_PATH
+
     tz = dt.UTC
     per_day = int(mode.split(":")[1]) if mode.startswith("sweep") else 0
     span = max(60, n // per_day) if per_day else 700
     yesterday = today - dt.timedelta(days=1)
     stamp = dt.datetime.combine(today, dt.time(6), tz)
-    from lianxin.places.models import COMMUNITY_PATH
-
     communities = [place for place, _owner in targets if place.kind == "community"]
     following = {c.path: communities[(i + 1) % len(communities)] for i, c in enumerate(communities)}
     for g in range(1, n + 1):

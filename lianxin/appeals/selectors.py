@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 from django.db.models import CharField, Count, F, Q
 from django.db.models.functions import Substr, TruncMonth
-from django.db.models.lookups import Exact
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -55,12 +54,17 @@ def request_list(
         qs = qs.filter(Q.create(sides, connector=Q.OR))
     else:
         if roots != [""]:
-            qs = qs.filter(tree.under_q("place_path", roots) | tree.under_q("handler_place_path", roots))
+            qs = qs.filter(_made_or_handed_within(roots))
         if place is not None:
             qs = qs.under(place.path)
     return _filtered(
         qs, actor=actor, status=status, category=category, overdue=overdue, mine=mine, q=q, today=today
     )
+
+
+def _made_or_handed_within(roots: list[str]) -> Q:
+    """Requests made or handed within the subtrees ``roots``, as ranges of both paths."""
+    return tree.under_q("place_path", roots) | tree.under_q("handler_place_path", roots)
 
 
 def _filtered(qs, *, actor, status="", category=None, overdue=False, mine=False, q="", today=None):
@@ -97,7 +101,7 @@ def _community_sides(roots: list[str], place_path: str) -> list[Q] | None:
         # the scope's roots on either side, unless a root already holds the whole place.
         where = tree.prefix_q("place_path", place_path, PLACE_PREFIXES)
         if roots != [""] and not any(place_path.startswith(root) for root in roots):
-            where &= tree.under_q("place_path", roots) | tree.under_q("handler_place_path", roots)
+            where &= _made_or_handed_within(roots)
         return [where]
     if roots == [""] or any(len(root) < COMMUNITY_PATH for root in roots):
         return None
@@ -129,7 +133,8 @@ def _community_sides(roots: list[str], place_path: str) -> list[Q] | None:
     ]
     sides = placed + handed
     if place_path:  # a district or subdistrict: a condition on each side, not an index of its own
-        sides = [side & Q(Exact(tree.Prefix("place_path", len(place_path)), place_path)) for side in sides]
+        within = tree.prefix_q("place_path", place_path, (len(place_path),))
+        sides = [side & within for side in sides]
     return sides
 
 
