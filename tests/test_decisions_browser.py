@@ -64,7 +64,8 @@ def test_secretary_records_a_stage_and_a_household_votes_on_its_phone(open_page,
     vote_form = phone.locator("[data-test=vote-form]")
     vote_form.locator("input[name=code]").fill(code.lower())
     vote_form.locator("input[name=choice][value=for]").check()
-    vote_form.locator("button[type=submit]").click()
+    with phone.expect_navigation():
+        vote_form.locator("button[type=submit]").click()
     assert phone.locator("[data-test=vote-counted]").count() == 1
     assert HouseholdVote.objects.get(matter=lift, household=home).channel == "direct"
     screenshot(phone, "decisions-vote-phone")

@@ -53,7 +53,8 @@ def test_self_check_review_and_sitting_in(open_page, live_server, city, personas
     laptop.click("main form button[type=submit]")
     assert path_of(laptop) == f"/governance/checks/{check.pk}/"
     assert laptop.locator("tr[data-code=room] [data-test=evidence-file]").count() == 1
-    laptop.click(f"form[action='/governance/checks/{check.pk}/submit/'] button")
+    with laptop.expect_navigation():
+        laptop.click(f"form[action='/governance/checks/{check.pk}/submit/'] button")
     assert laptop.locator("[data-test=status]").count() == 1
     check.refresh_from_db()
     assert check.status == CheckStatus.SUBMITTED
@@ -73,7 +74,8 @@ def test_self_check_review_and_sitting_in(open_page, live_server, city, personas
     phone.fill("textarea[name=note]", "照片不够清楚")
     phone.click("main form button[type=submit]")
     assert path_of(phone) == f"/governance/checks/{check.pk}/"
-    phone.click(f"form[action='/governance/checks/{check.pk}/conclude/'] button")
+    with phone.expect_navigation():
+        phone.click(f"form[action='/governance/checks/{check.pk}/conclude/'] button")
     assert phone.locator("[data-test=plan]").count() == 1
     check.refresh_from_db()
     assert (check.score, check.rating) == (85, 2)

@@ -70,7 +70,8 @@ def test_staff_fixes_a_file_after_reading_the_dry_run(open_page, city, personas)
     assert page.locator("[data-test=commit]").count() == 0
     assert not Resident.objects.exists()
 
-    page.click("[data-test=upload-again]")
+    with page.expect_navigation():
+        page.click("[data-test=upload-again]")
     assert page.is_checked("input[name=kind][value=households]")
     upload(page, households_file(fixed=True), "住户-改.xlsx")
     assert page.locator("[data-test=problems]").count() == 0
