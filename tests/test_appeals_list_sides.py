@@ -247,6 +247,44 @@ def test_the_prefix_indexes_answer_the_prefix_equalities(city, personas, spread,
     assert index in plan, plan
 
 
+@pytest.mark.parametrize(
+    ("place", "index", "rival"),
+    [
+        ("happy", "appeals_request_community_open", "appeals_request_community_idx"),
+        ("happy_grid", "appeals_request_grid_open", "appeals_request_grid_idx"),
+    ],
+)
+def test_the_open_work_indexes_answer_open_lists(city, personas, spread, place, index, rival):
+    """``open()`` writes its statuses into the SQL (lookups.among), so the partial indexes of open
+    work match a community's or a grid's open list on both databases, and in a generic plan on
+    PostgreSQL (how kept statements are planned). The index on all of the place's requests, which
+    would answer too, is dropped inside the test's transaction: a few rows give the planner no
+    reason to prefer either."""
+    path = getattr(city, place).path
+    queryset = Request.objects.filter(tree.prefix_q("place_path", path, (len(path),))).open()
+    sql, params = queryset.order_by("-id").values("id").query.sql_with_params()
+    assert "'open'" in sql and "'in_progress'" in sql and "open" not in params
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP INDEX {connection.ops.quote_name(rival)}")
+        if connection.vendor == "postgresql":
+            cursor.execute("SET LOCAL enable_seqscan = off")
+            cursor.execute("SET LOCAL enable_bitmapscan = off")
+            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
+            numbered = sql.replace("%s", "{}").format(*(f"${i}" for i in range(1, len(params) + 1)))
+            cursor.execute(f"PREPARE open_probe AS {numbered}")
+            try:
+                cursor.execute(f"EXPLAIN EXECUTE open_probe({', '.join(['%s'] * len(params))})", params)
+                plan = "\n".join(str(row) for row in cursor.fetchall())
+            finally:
+                cursor.execute("DEALLOCATE open_probe")
+        else:
+            cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
+            plan = "\n".join(str(row) for row in cursor.fetchall())
+    assert index in plan, plan
+    open_ids = {r.pk for r in Request.objects.under(path) if r.status in ("open", "in_progress")}
+    assert set(queryset.values_list("pk", flat=True)) == open_ids and open_ids
+
+
 def test_prefix_writes_its_bounds_into_the_sql_and_matches_under(city, spread):
     indexed = (COMMUNITY_PATH, GRID_PATH)
     sql, params = Request.objects.filter(

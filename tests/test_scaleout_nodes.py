@@ -53,6 +53,27 @@ def test_replicas_come_from_the_environment(monkeypatch):
     assert base.replicas_from_env() == {}
 
 
+def test_postgres_sessions_cost_random_reads_as_on_ssd(monkeypatch, db):
+    """docs/decisions/0005: every PostgreSQL session (primary and replicas) plans with
+    random_page_cost 1.1 unless LIANXIN_DB_RANDOM_PAGE_COST says otherwise ("" keeps the server's)."""
+    assert (
+        base.database_from_url("postgres://u@db:5432/lx")["OPTIONS"]["options"] == "-c random_page_cost=1.1"
+    )
+    monkeypatch.setenv("LIANXIN_DB_RANDOM_PAGE_COST", "2")
+    assert base.database_from_url("postgres://u@db/lx")["OPTIONS"]["options"] == "-c random_page_cost=2.0"
+    monkeypatch.setenv("LIANXIN_DB_RANDOM_PAGE_COST", "")
+    assert "options" not in base.database_from_url("postgres://u@db/lx").get("OPTIONS", {})
+    monkeypatch.setenv("LIANXIN_DB_RANDOM_PAGE_COST", "1; DROP TABLE x")
+    with pytest.raises(ValueError):
+        base.database_from_url("postgres://u@db/lx")
+    monkeypatch.setenv("LIANXIN_DB_RANDOM_PAGE_COST", "1.1")
+    assert "options" not in base.database_from_url("sqlite:////tmp/lx.sqlite3").get("OPTIONS", {})
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW random_page_cost")
+            assert cursor.fetchone()[0] == "1.1"
+
+
 def test_the_cache_comes_from_the_environment(monkeypatch):
     monkeypatch.setenv("LIANXIN_CACHE_URL", "redis://10.0.0.5:6379/1")
     assert base.cache_from_env()["BACKEND"] == "django.core.cache.backends.redis.RedisCache"

@@ -97,11 +97,23 @@ TEMPLATES = [
 ]
 
 
+def database_from_url(url: str) -> dict:
+    """A connection from its URL, persistent (LIANXIN_DB_CONN_MAX_AGE); on PostgreSQL with the session
+    settings of docs/decisions/0005: random_page_cost for data on SSD or in memory
+    (LIANXIN_DB_RANDOM_PAGE_COST, default 1.1; empty leaves the server's)."""
+    config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("LIANXIN_DB_CONN_MAX_AGE", "60")))
+    cost = os.environ.get("LIANXIN_DB_RANDOM_PAGE_COST", "1.1")
+    if cost and "postgresql" in config["ENGINE"]:
+        options = config.setdefault("OPTIONS", {})
+        options["options"] = f"{options.get('options', '')} -c random_page_cost={float(cost)}".strip()
+    return config
+
+
 def database_from_env() -> dict:
     """DATABASE_URL selects PostgreSQL (production); the embedded default is SQLite in WAL mode."""
     url = os.environ.get("DATABASE_URL")
     if url:
-        config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("LIANXIN_DB_CONN_MAX_AGE", "60")))
+        config = database_from_url(url)
         config.setdefault("TEST", {})
         if os.environ.get("LIANXIN_TEST_DB_NAME"):
             config["TEST"]["NAME"] = os.environ["LIANXIN_TEST_DB_NAME"]
@@ -132,7 +144,7 @@ def replicas_from_env() -> dict:
     Reads go there only where a view opts in (lianxin.core.replicas); with none, nothing changes."""
     replicas = {}
     for number, url in enumerate(env_list("LIANXIN_REPLICA_URLS"), start=1):
-        config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("LIANXIN_DB_CONN_MAX_AGE", "60")))
+        config = database_from_url(url)
         # A replica is a physical copy of the primary: the test run has no database of its own for it.
         config["TEST"] = {"MIRROR": "default"}
         # A replica that does not answer quickly is skipped (the primary answers instead).
