@@ -76,12 +76,20 @@ def reseed_migration_rows() -> None:
 
     Seen on 2026-11-29: after some browser tests the flush emptied them and the serialized rollback
     did not bring them back for the next browser test (cause not found yet). Both steps are idempotent.
+
+    The content types are cached per process by id: after a flush and a restore they may be rows
+    with other ids, and a row pointing at a cached one (a board item's source) then fails its
+    foreign key at commit (seen on 2026-11-30 publishing an assistance notice). The cache is
+    emptied, so they are read again.
     """
     import importlib
 
     from django.apps import apps
+    from django.contrib.contenttypes.models import ContentType
 
     from lianxin.core import services as core_services
+
+    ContentType.objects.clear_cache()
 
     importlib.import_module("lianxin.appeals.migrations.0002_default_categories").add(apps, None)
     importlib.import_module("lianxin.branch.migrations.0002_seed_meeting_types").seed(apps, None)

@@ -28,9 +28,6 @@ class Among(Lookup):
             raise ValueError(f"Among takes lowercase choice values, not {values!r}")
         super().__init__(lhs, values)
 
-    def get_db_prep_lookup(self, value, connection):
-        return ("%s", ())
-
     def as_sql(self, compiler, connection):
         lhs, params = self.process_lhs(compiler, connection)
         values = ", ".join(f"'{value}'" for value in self.rhs)
