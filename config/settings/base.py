@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 DATA_DIR = Path(os.environ.get("LIANXIN_DATA_DIR", BASE_DIR / "data")).resolve()
@@ -104,8 +105,14 @@ def database_from_url(url: str) -> dict:
     config = dj_database_url.parse(url, conn_max_age=int(os.environ.get("LIANXIN_DB_CONN_MAX_AGE", "60")))
     cost = os.environ.get("LIANXIN_DB_RANDOM_PAGE_COST", "1.1")
     if cost and "postgresql" in config["ENGINE"]:
+        try:
+            value = float(cost)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"LIANXIN_DB_RANDOM_PAGE_COST must be a number, not {cost!r}"
+            ) from None
         options = config.setdefault("OPTIONS", {})
-        options["options"] = f"{options.get('options', '')} -c random_page_cost={float(cost)}".strip()
+        options["options"] = f"{options.get('options', '')} -c random_page_cost={value}".strip()
     return config
 
 
