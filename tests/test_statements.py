@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 from lianxin.accounts.models import RoleAssignment, User
 from lianxin.core import statements
 from lianxin.core.access import Role
-from lianxin.core.statements import Prepared, Statement, StatementError
+from lianxin.core.statements import Prepared, Statement, StatementError, Union
 
 from .conftest import make_user
 
@@ -159,11 +159,30 @@ def test_a_union_of_disjoint_sides_pages_as_the_whole_queryset(city, fresh_cache
     assert list(Prepared(("test.union.empty",), User, lambda: [])[0:2]) == []
 
 
+def test_an_uncut_union_needs_no_order_and_gives_every_row_of_its_sides(city, fresh_cache):
+    """With no order and no cut the sides' rows come as they are read, each side by its own plan: no
+    ORDER BY over the union (on SQLite that merges the sides by walking the whole table in order)."""
+    for i in range(6):
+        make_user(f"{'ab'[i % 2]}{i}", Role.STAFF, city.happy)
+    every = User.objects.filter(username__regex=r"^[ab][0-9]$").order_by()
+    sides = lambda: Union(  # noqa: E731
+        tuple(every.filter(username__startswith=side).values_list("id", "username") for side in "ab"),
+        (),
+        0,
+        None,
+    )
+    with CaptureQueriesContext(connection) as queries:
+        found = statements.rows(("test.union.unordered",), User, sides)
+    assert sorted(found) == sorted(every.values_list("id", "username")) and len(found) == 6
+    (query,) = queries.captured_queries
+    assert "UNION ALL" in query["sql"] and "ORDER BY" not in query["sql"]
+
+
 @pytest.mark.parametrize(
     ("steps", "message"),
     [
         (lambda p: p.order_by("-first_name")[0:2], "selected columns"),
-        (lambda p: p[0:2], "needs an order"),
+        (lambda p: p[0:2], "cut to a page needs an order"),
         (lambda p: p.order_by("id")[0:5][1:2], "sliced once"),
     ],
 )

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 
 from lianxin.core import access, audit, statements, tree
 from lianxin.core.access import Action, Role
-from lianxin.core.calendar import WorkingCalendar
+from lianxin.core.calendar import MAX_SPAN_DAYS, WorkingCalendar
 from lianxin.core.notifications import notify
 from lianxin.places.models import Place, PlaceKind
 
@@ -757,8 +757,9 @@ def requests_sweep(*, today: dt.date) -> int:
     entry). Idempotent: each step moves ``reminded_at``/``escalation_level`` by compare-and-set and its
     notification has a dedupe key, so running tick twice escalates nothing twice. Returns the steps taken.
 
-    Set-based: the two day limits are computed once from the WorkingCalendar, the candidates of each
-    kind of step read with index-friendly predicates (status, due_on, escalation_level), then claimed
+    Set-based: the two day limits are computed once from the WorkingCalendar, the candidates read with
+    index-friendly predicates (status, due_on, escalation_level; the reminders in one read, both
+    escalation levels in another: a tick with nothing to do is these two reads), then claimed
     at most ``SWEEP_CHUNK`` per transaction by compare-and-set UPDATE … RETURNING; only the rows an
     UPDATE actually moved get their history events, audit entries and notifications (written in
     bulk), so a request claimed meanwhile by a concurrent sweep is never notified twice. One delivery
@@ -767,45 +768,43 @@ def requests_sweep(*, today: dt.date) -> int:
     remind_until, escalate_until = _sweep_days(today)
     now = timezone.now()
     people: dict = {}  # role holders by (role, kind) and path, read once per sweep
-    # The kinds of step in order; the subdistrict's candidates are read only once the secretary's
-    # are claimed, so a request long overdue and never escalated gets both levels today.
+    late: dict[int, list[int]] = {}  # the escalation read's ids by the level they go up to
+
+    def remind_read() -> list[int]:
+        condition = Q(
+            status__in=OPEN_STATUSES, reminded_at__isnull=True, due_on__gte=today, due_on__lte=remind_until
+        )
+        return [
+            pk for (pk,) in _sweep_candidates(("appeals.sweep.remind", today, remind_until), (condition,))
+        ]
+
+    def escalation_read() -> list[int]:
+        late.update(_escalation_candidates(today, escalate_until))
+        return late[1]
+
+    # The kinds of step in order, each read when the one before is claimed (both escalation levels in
+    # one read); the subdistrict's step comes after the secretary's, so a request long overdue and
+    # never escalated gets both today.
     stages = [
-        (
-            ("appeals.sweep.remind", today, remind_until),
-            Q(
-                status__in=OPEN_STATUSES,
-                reminded_at__isnull=True,
-                due_on__gte=today,
-                due_on__lte=remind_until,
-            ),
-            lambda pks: _remind(pks, today=today, until=remind_until, now=now),
-        ),
-        *(
-            (
-                ("appeals.sweep.escalate", level, today, escalate_until),
-                _escalation_filter(level, today, escalate_until),
-                lambda pks, level=level: _escalate(
-                    pks, level, today=today, until=escalate_until, people=people
-                ),
-            )
-            for level in (1, 2)
-        ),
+        (remind_read, lambda pks: _remind(pks, today=today, until=remind_until, now=now)),
+        (escalation_read, lambda pks: _escalate(pks, 1, today=today, until=escalate_until, people=people)),
+        (lambda: late[2], lambda pks: _escalate(pks, 2, today=today, until=escalate_until, people=people)),
     ]
     steps, pending, done, step = 0, [], 0, None  # pending[done:] are still to be claimed
     while stages or done < len(pending):
         # Stages with nothing to claim are read before any transaction opens: most ticks find no work
         # and then take no write lock (SQLite) and send no BEGIN/COMMIT.
         while stages and done >= len(pending):
-            key, condition, step = stages.pop(0)
-            pending, done = _sweep_candidates(key, condition), 0
+            read, step = stages.pop(0)
+            pending, done = read(), 0
         if done >= len(pending):
             break
         with transaction.atomic():
             room, delivered = SWEEP_CHUNK, []
             while room and (stages or done < len(pending)):
                 if done >= len(pending):
-                    key, condition, step = stages.pop(0)
-                    pending, done = _sweep_candidates(key, condition), 0
+                    read, step = stages.pop(0)
+                    pending, done = read(), 0
                     continue
                 chunk = pending[done : done + room]
                 done += len(chunk)
@@ -825,17 +824,20 @@ def _deliver(ids: list[int]) -> None:
 
 def _sweep_days(today: dt.date) -> tuple[dt.date, dt.date]:
     """(the last due date reminded today: the next working day; the last due date late enough to go up
-    to the subdistrict), from one WorkingCalendar (two queries)."""
+    to the subdistrict), from one WorkingCalendar (two queries) of the years these two need."""
+    # n working days back never span more than 2n + 30 calendar days (the longest official holiday run
+    # is nine days): with the default two days, from early February on that is this year alone.
+    after = escalate_after_days()
+    first = dt.date((today - dt.timedelta(days=min(2 * after + 30, MAX_SPAN_DAYS))).year, 1, 1)
     horizon = today + dt.timedelta(days=REMINDER_HORIZON_DAYS)
-    calendar = WorkingCalendar(range(today.year - 1, horizon.year + 1))
+    calendar = WorkingCalendar(range(first.year, horizon.year + 1))
     # A request is reminded when the working day before its deadline is today or already past, i.e.
     # when it is due today, on a day off right after, or on the next working day itself.
     remind_until = today + dt.timedelta(days=1)
     while remind_until < horizon and not calendar.is_working_day(remind_until):
         remind_until += dt.timedelta(days=1)
     # Working days late (calendar.between(due_on, today)) only grow as due_on goes back; due dates
-    # before the calendar's first year count as late enough.
-    after, first = escalate_after_days(), dt.date(today.year - 1, 1, 1)
+    # before the calendar's first year count as late enough (the loop stops well before it).
     escalate_until = first - dt.timedelta(days=1)
     day, late = today - dt.timedelta(days=1), int(calendar.is_working_day(today))
     while day >= first:
@@ -847,21 +849,43 @@ def _sweep_days(today: dt.date) -> tuple[dt.date, dt.date]:
     return remind_until, escalate_until
 
 
-def _escalation_filter(level: int, today: dt.date, until: dt.date) -> Q:
-    """Open, overdue, one level below ``level`` (and, for the subdistrict, due on or before ``until``)."""
-    condition = Q(status__in=OPEN_STATUSES, due_on__lt=today, escalation_level=level - 1)
-    return condition & Q(due_on__lte=until) if level == 2 else condition
-
-
-def _sweep_candidates(key: tuple, condition: Q) -> list[int]:
-    """The ids of the requests matching ``condition``, in id order: one index range read of ids only,
-    kept compiled per connection under ``key``, which names the condition's inputs (most ticks find
-    nothing: then this is all a sweep does). Each is claimed again by compare-and-set, so a stale id
-    is harmless."""
-    found = statements.rows(
-        key, Request, lambda: Request.objects.filter(condition).order_by().values_list("pk")
+def _escalation_candidates(today: dt.date, until: dt.date) -> dict[int, list[int]]:
+    """The overdue requests that go up a level today, by the level they go up to, from one read: those
+    at level 0 go to 1; those at level 1 due on or before ``until``, and those at level 0 due as long
+    ago (never escalated), go to 2. Each level's claim is a compare-and-set on the level below, so a
+    request goes to 2 only once it is at 1 — by this sweep's first step or by another sweep's."""
+    overdue = Q(status__in=OPEN_STATUSES, due_on__lt=today)
+    rows = _sweep_candidates(
+        ("appeals.sweep.escalate", today, until),
+        (overdue & Q(escalation_level=0), overdue & Q(escalation_level=1, due_on__lte=until)),
+        "escalation_level",
+        "due_on",
     )
-    return sorted(pk for (pk,) in found)
+    up: dict[int, list[int]] = {1: [], 2: []}
+    for pk, level, due_on in rows:
+        if level == 0:
+            up[1].append(pk)
+        if due_on <= until:
+            up[2].append(pk)
+    return up
+
+
+def _sweep_candidates(key: tuple, conditions: tuple[Q, ...], *columns: str) -> list[tuple]:
+    """The requests matching one of the disjoint ``conditions`` as (id, *columns) rows in id order, in
+    one statement kept compiled per connection under ``key``, which names the conditions' inputs (most
+    ticks find nothing: then this is all a sweep does). Several conditions are read as an unordered
+    union (sorted here), each an index range read of its own: as one WHERE … OR …, PostgreSQL's generic
+    plan of the kept statement walked every overdue request instead, and ordered in SQL, SQLite walked
+    the whole table by id. Each row is claimed again by compare-and-set, so a stale one is harmless."""
+
+    def build():
+        sides = tuple(
+            Request.objects.filter(condition).order_by().values_list("pk", *columns)
+            for condition in conditions
+        )
+        return sides[0] if len(sides) == 1 else statements.Union(sides, (), 0, None)
+
+    return sorted(statements.rows(key, Request, build))
 
 
 def _claim(pks: list[int], sets: dict, where: str, params: list) -> list[dict]:

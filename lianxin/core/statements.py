@@ -82,7 +82,9 @@ class Statement:
     def union(cls, parts: list["Statement"], order: tuple[str, ...], low: int, high: int | None, connection):
         """The rows of disjoint ``parts`` (statements with the same columns, each already ordered and
         cut at ``high``) as one statement: ``SELECT * FROM (part) UNION ALL …`` ordered again by
-        ``order`` (values() names, "-" for descending) and cut to ``low:high``."""
+        ``order`` (values() names, "-" for descending) and cut to ``low:high``. Uncut, the order may be
+        empty: the parts' rows as they come, each part read by its own plan (an ORDER BY over the
+        union can make SQLite merge the parts by walking the whole table in that order)."""
         parts = [part for part in parts if part.sql]  # an empty IN list, say: no rows from that part
         if not parts:
             return cls("", (), (), (), ())
@@ -95,10 +97,11 @@ class Statement:
             if name not in first.names:
                 raise StatementError(f"a union is ordered by its selected columns, not {name}")
             terms.append(f"{first.names.index(name) + 1} {'DESC' if field.startswith('-') else 'ASC'}")
-        if not terms:
-            raise StatementError("a union needs an order")
+        if not terms and (low or high is not None):
+            raise StatementError("a union cut to a page needs an order")
         sql = " UNION ALL ".join(f"SELECT * FROM ({part.sql}) AS part{i}" for i, part in enumerate(parts))
-        sql = f"{sql} ORDER BY {', '.join(terms)} {connection.ops.limit_offset_sql(low, high)}".rstrip()
+        if terms:
+            sql = f"{sql} ORDER BY {', '.join(terms)} {connection.ops.limit_offset_sql(low, high)}".rstrip()
         params, slots = [], [()] * len(first.slots)
         for part in parts:
             slots = [
@@ -230,7 +233,7 @@ def instances(key, model, build, *values) -> list:
 class Union:
     """Disjoint values() querysets with the same columns read as one statement (``Statement.union``):
     each is ordered and cut on its own — so each can walk its own index and stop at the page — and
-    the union is ordered and cut again."""
+    the union is ordered and cut again; with no order and no cut, their rows as they come."""
 
     sides: tuple
     order: tuple[str, ...]
