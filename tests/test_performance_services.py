@@ -505,6 +505,32 @@ def test_codes_are_long_random_and_unique(city, personas):
         services.codes_issue(actor=personas["staff"], cycle=sample["cycle"], count=0)
 
 
+def test_a_code_is_refused_twice_by_the_database_and_a_ballot_writes_only_the_indexes_it_needs(
+    city, personas
+):
+    """The code's uniqueness is a constraint of the database (a second row with the same code fails
+    there, whatever the service does), and the two tables every ballot writes carry no index another
+    one already answers: the code's cycle is in (cycle, status), a mark's ballot leads (ballot, evaluee),
+    and PostgreSQL's LIKE index for a unique text field is not made (codes are looked up whole)."""
+    from django.db import IntegrityError, connection, transaction
+
+    sample = perf_sample(city)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        BallotCode.objects.create(cycle=sample["cycle"], code=sample["codes"][0])
+
+    def indexed(table) -> list[tuple]:
+        with connection.cursor() as cursor:
+            found = connection.introspection.get_constraints(cursor, table)
+        return sorted(
+            tuple(info["columns"])
+            for info in found.values()
+            if (info["index"] or info["unique"]) and not info["primary_key"]
+        )
+
+    assert indexed("performance_ballotcode") == [("code",), ("cycle_id", "status")]
+    assert indexed("performance_ballotmark") == [("ballot_id", "evaluee_id"), ("evaluee_id",)]
+
+
 # --- commendations, accountability, rhythm, report -------------------------------------------------
 
 

@@ -316,8 +316,11 @@ class BallotCode(models.Model):
     """A one-time ballot code, printed on a slip with its QR link. Codes are handed out without
     names: nothing connects a code, or the ballot cast with it, to a person."""
 
-    cycle = models.ForeignKey(EvaluationCycle, on_delete=models.CASCADE, related_name="codes")
-    code = models.CharField(_("code"), max_length=32, unique=True)
+    # Each ballot rewrites one code's status (issued → used), and every index of the table is written
+    # with it: the cycle is indexed by (cycle, status) only, and the code's uniqueness is a constraint
+    # (on PostgreSQL a unique field would also get a LIKE index, and a code is only ever looked up whole).
+    cycle = models.ForeignKey(EvaluationCycle, on_delete=models.CASCADE, related_name="codes", db_index=False)
+    code = models.CharField(_("code"), max_length=32)
     batch = models.PositiveIntegerField(_("batch"), default=1)
     status = models.CharField(
         _("status"), max_length=8, choices=CodeStatus.choices, default=CodeStatus.ISSUED
@@ -329,6 +332,7 @@ class BallotCode(models.Model):
         verbose_name = _("ballot code")
         verbose_name_plural = _("ballot codes")
         indexes = [models.Index(fields=["cycle", "status"], name="performance_code_status_idx")]
+        constraints = [models.UniqueConstraint(fields=["code"], name="performance_code_once_uniq")]
 
     def __str__(self):
         return self.code
@@ -364,7 +368,8 @@ class Satisfaction(models.TextChoices):
 
 
 class BallotMark(models.Model):
-    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="marks")
+    # The ballot is indexed by the unique (ballot, evaluee) it starts: no index of its own to write.
+    ballot = models.ForeignKey(Ballot, on_delete=models.CASCADE, related_name="marks", db_index=False)
     evaluee = models.ForeignKey(Evaluee, on_delete=models.CASCADE, related_name="marks")
     rating = models.CharField(_("rating"), max_length=12, choices=Satisfaction.choices)
 
