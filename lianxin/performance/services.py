@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianxin.core import access, audit, codes
+from lianxin.core import access, audit, codes, statements
 from lianxin.core.calendar import previous_working_day, working_days_between
 from lianxin.core.notifications import notify
 from lianxin.core.services import todo_create
@@ -727,7 +727,7 @@ def _ballot_write(*, code: str, ratings: dict, channel: str, actor=None) -> int:
     code = normalize_code(code)
     rows = []
     if len(code) == CODE_LENGTH:
-        with connection.cursor() as cursor:
+        with statements.prepared_cursor(connection) as cursor:
             cursor.execute(_LOOKUP_SQL, [code])
             rows = cursor.fetchall()
     if not rows:
@@ -760,7 +760,7 @@ def _ballot_write(*, code: str, ratings: dict, channel: str, actor=None) -> int:
         )
     today = timezone.localdate()
     if actor is None and connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
+        with statements.prepared_cursor(connection) as cursor:
             cursor.execute(
                 _CAST_SQL.format(marks=", ".join(["(%s::bigint, %s::varchar)"] * len(evaluees))),
                 [CodeStatus.USED, code_id, CodeStatus.ISSUED, cycle_id, channel, today]
