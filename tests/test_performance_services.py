@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import connections
+from django.db import connection, connections
 from django.utils import timezone
 
 from lianxin.accounts.models import User
@@ -512,7 +512,7 @@ def test_a_code_is_refused_twice_by_the_database_and_a_ballot_writes_only_the_in
     there, whatever the service does), and the two tables every ballot writes carry no index another
     one already answers: the code's cycle is in (cycle, status), a mark's ballot leads (ballot, evaluee),
     and PostgreSQL's LIKE index for a unique text field is not made (codes are looked up whole)."""
-    from django.db import IntegrityError, connection, transaction
+    from django.db import IntegrityError, transaction
 
     sample = perf_sample(city)
     with pytest.raises(IntegrityError), transaction.atomic():
@@ -529,6 +529,30 @@ def test_a_code_is_refused_twice_by_the_database_and_a_ballot_writes_only_the_in
 
     assert indexed("performance_ballotcode") == [("code",), ("cycle_id", "status")]
     assert indexed("performance_ballotmark") == [("ballot_id", "evaluee_id"), ("evaluee_id",)]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="statements prepared on a PostgreSQL server")
+def test_a_residents_ballot_is_read_and_written_by_statements_prepared_once(city, personas):
+    """The ballot's two hand-written statements are prepared on the connection (statements.
+    prepared_cursor): the server plans them once, not on every ballot. Two ballots leave the same two
+    prepared statements, each run twice."""
+    sample = perf_sample(city)
+    cycle, codes = sample["cycle"], sample["codes"]
+
+    def prepared() -> dict:
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT statement, generic_plans + custom_plans FROM pg_prepared_statements "
+                "WHERE statement LIKE %s OR statement LIKE %s",
+                ["%FROM performance_ballotcode c%", "%WITH claimed AS%"],
+            )
+            return dict(cursor.fetchall())
+
+    before = prepared()
+    for code in codes[:2]:
+        services.ballot_cast(code=code, ratings=_ratings(cycle))
+    runs = {statement: n - before.get(statement, 0) for statement, n in prepared().items()}
+    assert sorted(runs.values()) == [2, 2], runs
 
 
 # --- commendations, accountability, rhythm, report -------------------------------------------------
