@@ -24,6 +24,7 @@ from lianxin.places import services as places
 from lianxin.places.models import COMMUNITY_PATH, GRID_PATH, PlaceKind
 
 from .conftest import make_user
+from .plans import generic_plan
 from .test_appeals_services import at, intake
 
 D = dt.date
@@ -269,14 +270,7 @@ def test_the_open_work_indexes_answer_open_lists(city, personas, spread, place, 
         if connection.vendor == "postgresql":
             cursor.execute("SET LOCAL enable_seqscan = off")
             cursor.execute("SET LOCAL enable_bitmapscan = off")
-            cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-            numbered = sql.replace("%s", "{}").format(*(f"${i}" for i in range(1, len(params) + 1)))
-            cursor.execute(f"PREPARE open_probe AS {numbered}")
-            try:
-                cursor.execute(f"EXPLAIN EXECUTE open_probe({', '.join(['%s'] * len(params))})", params)
-                plan = "\n".join(str(row) for row in cursor.fetchall())
-            finally:
-                cursor.execute("DEALLOCATE open_probe")
+            plan = "\n".join(generic_plan(cursor, sql, params))
         else:
             cursor.execute(f"EXPLAIN QUERY PLAN {sql}", params)
             plan = "\n".join(str(row) for row in cursor.fetchall())

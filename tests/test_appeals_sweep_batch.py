@@ -20,6 +20,7 @@ from lianxin.core.access import Role
 from lianxin.core.models import AuditEntry, Notification
 
 from .conftest import make_user
+from .plans import generic_plan
 
 D = dt.date
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -296,16 +297,9 @@ def test_both_escalation_levels_are_read_through_the_escalation_index(city, pers
             )
             assert all("escalation_level=?" in line for line in reads), plan
             return
-        numbered = statement.sql.replace("%s", "{}").format(*(f"${i}" for i in range(1, len(params) + 1)))
         cursor.execute("DROP INDEX appeals_request_due_idx")
         cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("SET LOCAL plan_cache_mode = force_generic_plan")
-        cursor.execute(f"PREPARE escalation_probe AS {numbered}")
-        try:
-            cursor.execute(f"EXPLAIN EXECUTE escalation_probe({', '.join(['%s'] * len(params))})", params)
-            plan = [row[0] for row in cursor.fetchall()]
-        finally:
-            cursor.execute("DEALLOCATE escalation_probe")
+        plan = generic_plan(cursor, statement.sql, params)
     scans = [line for line in plan if "Index Scan" in line]
     conditions = [line for line in plan if "Index Cond" in line]
     assert len(scans) == 2 and all("appeals_request_esc_idx" in line for line in scans), plan
