@@ -395,6 +395,25 @@ def test_screening_finding_goes_into_the_register_without_retyping(city, persona
     coverage = selectors.screening_coverage(campaign)
     assert (coverage.households, coverage.households_checked, coverage.share) == (1, 1, 100.0)
     assert (coverage.units, coverage.units_checked, coverage.findings) == (2, 1, 1)
+    # Read with another campaign of the same area (the list pages read a page of campaigns at once):
+    # each keeps its own checks.
+    later = services.screening_create(
+        actor=personas["community_secretary"],
+        place=city.happy,
+        title="2027年第一季度矛盾纠纷排查",
+        starts_on=dt.date(2027, 1, 4),
+        ends_on=dt.date(2027, 3, 31),
+        screeners=[(grid, city.happy_grid)],
+        units="幸福超市",
+    )
+    both = selectors.screening_coverages([later, campaign])
+    assert both[campaign.pk] == coverage
+    assert (both[later.pk].households, both[later.pk].households_checked, both[later.pk].findings) == (
+        1,
+        0,
+        0,
+    )
+    assert (both[later.pk].units, both[later.pk].units_checked) == (1, 0)
     with pytest.raises(ValidationError):  # once per campaign
         services.screening_record(
             actor=grid, campaign=campaign, household=sample["household"], result="clear"

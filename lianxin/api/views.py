@@ -50,11 +50,14 @@ class _ApiViewSet(viewsets.GenericViewSet):
             serializer_class(data=self.request.data, context=self.get_serializer_context(), **kwargs)
         )
 
-    def _page(self, queryset, serializer_class=None) -> Response:
+    def _page(self, queryset, serializer_class=None, context=None) -> Response:
+        """A page of ``queryset``; ``context(rows)`` adds to the serializer's context what the page's rows
+        need read at once (figures per row computed for the whole page, not one query per row)."""
         serializer_class = serializer_class or self.get_serializer_class()
         page = self.paginate_queryset(queryset)
+        extra = context(page) if context is not None else {}
         return self.get_paginated_response(
-            serializer_class(page, many=True, context=self.get_serializer_context()).data
+            serializer_class(page, many=True, context=self.get_serializer_context() | extra).data
         )
 
     def _render(self, obj, serializer_class=None, status_code=status.HTTP_200_OK) -> Response:

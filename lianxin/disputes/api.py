@@ -340,7 +340,9 @@ class ScreeningViewSet(_ApiViewSet):
         return found
 
     def list(self, request):
-        return self._page(self.get_queryset())
+        return self._page(
+            self.get_queryset(), context=lambda rows: {"coverage": selectors.screening_coverages(rows)}
+        )
 
     def retrieve(self, request, pk):
         return self._render(self.get_object())
@@ -479,6 +481,9 @@ class ZoneSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(GapSerializer(many=True))
     def get_gaps(self, obj) -> list[dict]:
+        rotas = self.context.get("rotas")  # a list page's zones, read at once
+        if rotas is not None:
+            return GapSerializer(rotas[obj.pk][0]["gaps"], many=True).data
         day = self.context.get("day") or timezone.localdate()
         return GapSerializer(services.rota_gaps(obj, day), many=True).data
 
@@ -516,7 +521,8 @@ class PatrolViewSet(_ApiViewSet):
     @extend_schema(parameters=[DayFilterSerializer])
     def list(self, request):
         self._query(DayFilterSerializer)
-        return self._page(self.get_queryset())
+        day = self.get_serializer_context()["day"] or timezone.localdate()
+        return self._page(self.get_queryset(), context=lambda zones: {"rotas": selectors.rotas(zones, [day])})
 
     @extend_schema(parameters=[DayFilterSerializer])
     def retrieve(self, request, pk):

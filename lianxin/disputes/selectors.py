@@ -228,16 +228,48 @@ class Coverage:
 
 
 def screening_coverage(campaign: ScreeningCampaign) -> Coverage:
-    households = Household.objects.filter(tree.under_q("place_path", [campaign.place_path])).count()
-    checks = ScreeningCheck.objects.filter(campaign=campaign)
-    checked_units = set(checks.filter(household__isnull=True).values_list("unit_name", flat=True))
-    return Coverage(
-        households=households,
-        households_checked=checks.filter(household__isnull=False).count(),
-        units=len(campaign.unit_list),
-        units_checked=len(checked_units & set(campaign.unit_list)),
-        findings=checks.filter(result=CheckResult.FOUND).count(),
+    return screening_coverages([campaign])[campaign.pk]
+
+
+def screening_coverages(campaigns) -> dict[int, Coverage]:
+    """``screening_coverage`` of several campaigns at once, by campaign pk: three queries whatever
+    their number (the households of each campaign's area counted in one pass over their union, the
+    checks counted per campaign, the units screened)."""
+    campaigns = list(campaigns)
+    if not campaigns:
+        return {}
+    paths = sorted({c.place_path for c in campaigns})
+    households = Household.objects.filter(tree.under_q("place_path", paths)).aggregate(
+        **{f"p{i}": Count("pk", filter=tree.under_q("place_path", [path])) for i, path in enumerate(paths)}
     )
+    in_area = {path: households[f"p{i}"] for i, path in enumerate(paths)}
+    checks = {
+        row["campaign_id"]: row
+        for row in ScreeningCheck.objects.filter(campaign__in=campaigns)
+        .values("campaign_id")
+        .annotate(
+            households_checked=Count("pk", filter=Q(household__isnull=False)),
+            findings=Count("pk", filter=Q(result=CheckResult.FOUND)),
+        )
+        .order_by()
+    }
+    units: dict[int, set] = {}
+    for campaign_id, unit_name in (
+        ScreeningCheck.objects.filter(campaign__in=campaigns, household__isnull=True)
+        .values_list("campaign_id", "unit_name")
+        .order_by()
+    ):
+        units.setdefault(campaign_id, set()).add(unit_name)
+    return {
+        c.pk: Coverage(
+            households=in_area[c.place_path],
+            households_checked=checks.get(c.pk, {}).get("households_checked", 0),
+            units=len(c.unit_list),
+            units_checked=len(units.get(c.pk, set()) & set(c.unit_list)),
+            findings=checks.get(c.pk, {}).get("findings", 0),
+        )
+        for c in campaigns
+    }
 
 
 def unscreened_households(*, actor, campaign: ScreeningCampaign, limit: int = 50):

@@ -476,7 +476,9 @@ def mediator_create(request):
 def screenings(request):
     user = request.user
     access.require(user, A.VIEW_DISPUTES)
-    rows = [(c, selectors.screening_coverage(c)) for c in selectors.screening_list(actor=user)[:50]]
+    campaigns = list(selectors.screening_list(actor=user)[:50])
+    coverage = selectors.screening_coverages(campaigns)
+    rows = [(c, coverage[c.pk]) for c in campaigns]
     return render(
         request,
         "disputes/screenings.html",
