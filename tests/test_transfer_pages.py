@@ -8,6 +8,8 @@ see the history, errors name their field, and special care records stay need-to-
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -316,6 +318,15 @@ def test_navigation_shows_special_care_only_to_those_concerned(city, personas, r
     assert reverse("transfers") in labels("staff") and reverse("transfers") not in labels("grid_worker")
     _assign(city, personas)
     assert reverse("special_care") in labels("staff")
+    # Care plans (lianxin.disputes) are for holders of an assignment only, not for those who grant them.
+    assert reverse("disputes_care") in labels("staff")
+    assert reverse("disputes_care") not in labels("community_secretary")
+    # Both need-to-know sections come from one read of the assignments, and the party member's
+    # sections (branch life, governance) from one read of the linked record.
+    with CaptureQueriesContext(connection) as queries:
+        navigation_for(personas["staff"], "/")
+    assert sum("registry_specialcareassignment" in q["sql"] for q in queries.captured_queries) == 1
+    assert sum("branch_memberaccount" in q["sql"] for q in queries.captured_queries) == 1
 
 
 # --- the API --------------------------------------------------------------------------------------

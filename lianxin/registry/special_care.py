@@ -36,9 +36,12 @@ def has_assignment(actor) -> bool:
     return bool(_active_assignments(actor))
 
 
-def open_to(actor) -> bool:
-    """Does ``actor`` have business with the special care pages: an assignment, or granting them?"""
-    return has_assignment(actor) or access.can(actor, Action.MANAGE_SPECIAL_CARE)
+def open_to(actor, assigned: bool | None = None) -> bool:
+    """Does ``actor`` have business with the special care pages: an assignment, or granting them?
+    ``assigned``: ``has_assignment(actor)`` when the caller has asked already (the menu)."""
+    if assigned is None:
+        assigned = has_assignment(actor)
+    return assigned or access.can(actor, Action.MANAGE_SPECIAL_CARE)
 
 
 def _active_assignments(actor) -> list[tuple[str, str, int | None]]:

@@ -1,5 +1,6 @@
 """Role-aware navigation: a person sees only the sections their roles open."""
 
+import functools
 from dataclasses import dataclass
 
 from django.urls import reverse
@@ -7,6 +8,11 @@ from django.utils.translation import gettext_lazy as _
 
 from lianxin.core import access
 from lianxin.core.access import Action, AdminAction
+
+# Sections open by a fact about the person rather than by an action; each fact is read once for the menu.
+SPECIAL_CARE = "special_care"  # the special care records: holders of an assignment and those who grant them
+SPECIAL_CARE_HOLDERS = "special_care_holders"  # holders of an active special care assignment
+PARTY_MEMBERS = "party_members"  # party members whose account is linked to their registry record
 
 
 @dataclass
@@ -25,7 +31,7 @@ SECTIONS = [
     ("members", _("Party members"), Action.VIEW_MEMBERS),
     # Every holder of MANAGE_TRANSFERS also holds VIEW_MEMBERS.
     ("transfers", _("Membership transfers"), Action.VIEW_MEMBERS),
-    ("special_care", _("Special care"), "special_care"),
+    ("special_care", _("Special care"), SPECIAL_CARE),
     ("imports", _("Imports"), Action.IMPORT_PEOPLE),
     ("request_list", _("Residents' requests"), Action.VIEW_REQUESTS),
     ("request_dashboard", _("Requests dashboard"), Action.VIEW_REQUESTS),
@@ -33,7 +39,7 @@ SECTIONS = [
     # Assistants (协理员) do not see visits, only their own cadence items.
     ("visit_duties", _("My assistant duties"), Action.RECORD_DUTIES),
     ("branch", _("Branch life"), Action.VIEW_BRANCH),
-    ("branch_mine", _("My branch life"), lambda user: _has_member_record(user)),
+    ("branch_mine", _("My branch life"), PARTY_MEMBERS),
     ("todos", _("My to-dos"), None),
     ("inbox", _("Messages"), None),
     ("calendar", _("Working-day calendar"), None),
@@ -53,21 +59,21 @@ def sections() -> list:
     return [*SECTIONS[:at], *extra, *SECTIONS[at:]]
 
 
-def _has_member_record(user) -> bool:
-    """A party member whose account is linked to their registry record (lianxin.branch)."""
-    from lianxin.branch.selectors import member_for_user
-
-    return member_for_user(user) is not None
-
-
 def navigation_for(user, path: str) -> list[NavItem]:
+    from lianxin.branch.selectors import member_for_user
+    from lianxin.registry import special_care
+
+    facts = {
+        SPECIAL_CARE_HOLDERS: functools.cache(lambda: special_care.has_assignment(user)),
+        PARTY_MEMBERS: functools.cache(lambda: member_for_user(user) is not None),
+    }
     items = []
     for name, label, action in sections():
-        if action == "special_care":
-            # Need-to-know: shown to holders of an active assignment and to those who grant them.
-            from lianxin.registry import special_care
-
-            if not special_care.open_to(user):
+        if action == SPECIAL_CARE:  # need-to-know
+            if not special_care.open_to(user, assigned=facts[SPECIAL_CARE_HOLDERS]()):
+                continue
+        elif action in facts:
+            if not facts[action]():
                 continue
         elif callable(action):
             if not action(user):
