@@ -7,6 +7,8 @@ import datetime as dt
 import pytest
 import time_machine
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from lianxin.appeals.models import Request
@@ -87,6 +89,22 @@ def test_coverage_and_overdue_on_a_known_data_set(city, secretary):
         assert result["links"] == 7
         assert result["overdue"] == 4
         assert result["overdue_by_level"] == {"member": 2, "household": 2}
+        # Read with its branch, as the table reads a page of organizations: each keeps its own
+        # figures (the branch's members are also the committee's; the contacts are the committee's),
+        # in as many queries as the committee alone.
+        with CaptureQueriesContext(connection) as alone:
+            selectors.coverages(organizations=[org], today=today)
+        with CaptureQueriesContext(connection) as both:
+            figures = selectors.coverages(organizations=[org, city.happy_branch], today=today)
+        assert len(both) == len(alone)
+        assert figures[org.pk] == result
+        branch = figures[city.happy_branch.pk]
+        assert [(branch[level].total, branch[level].covered) for level in ChainLevel.values] == [
+            (0, 0),
+            (6, 0),
+            (8, 0),
+        ]
+        assert (branch["links"], branch["overdue"], branch["overdue_by_level"]) == (0, 0, {})
         overdue = selectors.link_list(actor=secretary, overdue_only=True, today=today)
         assert {link.pk for link in overdue} == {
             to_members[1].pk,

@@ -97,12 +97,15 @@ def delegate_add(
 
 
 def current_delegates(organization, today: dt.date | None = None):
+    return in_term(Delegate.objects.filter(organization=organization), today)
+
+
+def in_term(delegates, today: dt.date | None = None):
+    """The delegates of ``delegates`` whose term includes ``today``."""
     from django.db.models import Q
 
     today = today or timezone.localdate()
-    return Delegate.objects.filter(organization=organization, term_start__lte=today).filter(
-        Q(term_end__isnull=True) | Q(term_end__gte=today)
-    )
+    return delegates.filter(term_start__lte=today).filter(Q(term_end__isnull=True) | Q(term_end__gte=today))
 
 
 def _link_snapshot(link: ContactLink | None) -> dict | None:
