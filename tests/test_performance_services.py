@@ -637,6 +637,16 @@ def test_the_years_rhythm_puts_milestones_and_reminders_on_the_calendar(city, pe
     assert [m.due_on for m in made] == [dt.date(YEAR, 2, 28), dt.date(YEAR, 6, 30), dt.date(YEAR, 12, 31)]
     todos = Todo.objects.filter(assignee=secretary).order_by("due_on")
     assert [t.due_on for t in todos] == [m.due_on for m in made]
+    # The rhythm page shows each milestone's reminder and whom it is for, read with the milestones.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from lianxin.performance import selectors
+
+    rows = list(selectors.milestone_list(actor=secretary, year=YEAR))
+    with CaptureQueriesContext(connection) as queries:
+        assert {m.todo.assignee for m in rows} == {secretary}
+    assert len(queries) == 0
 
 
 @pytest.mark.django_db

@@ -279,7 +279,7 @@ def case_get(*, actor, pk) -> AccountabilityCase:
 
 
 def milestone_list(*, actor, year: int | None = None):
-    qs = _scoped(YearMilestone.objects.select_related("place", "todo"), actor)
+    qs = _scoped(YearMilestone.objects.select_related("place", "todo__assignee"), actor)
     return qs.filter(year=year) if year else qs
 
 
