@@ -5,7 +5,9 @@ Two checks, run as the district officer (who sees the whole district) and a comm
 - every /api/v1/ list: no statement run more often for a page of 20 rows than for a page of 1 (a
   query run per row runs once for each row; a prefetch that the one row did not need may add one);
 - every page without URL arguments (lists, dashboards, forms): no query repeated per row — the same
-  statement, with its literals and parameters ignored, run more than ``REPEAT_LIMIT`` times.
+  statement, with its literals and parameters ignored, run more than ``REPEAT_LIMIT`` times;
+- the same for the pages of one object that list its rows (an organization, a place, a household, a
+  meeting, an election, …: ``DETAIL_PAGES``), opened on the first few objects the user may open.
 
 The demo city is built once for the module, inside a transaction rolled back at the end.
 """
@@ -14,6 +16,7 @@ import re
 from collections import Counter
 
 import pytest
+from django.apps import apps
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -44,6 +47,36 @@ PAGES = sorted(
     for name, _ in _names()
     if not name.startswith("api:") and name not in {"logout", "login_code", "elderly_mode"}
 )
+
+
+# The pages of one object that list rows of their own (members, meetings, candidates, entries, …): the
+# url name and the model of its <pk>.
+DETAIL_PAGES = {
+    "org_detail": "places.PartyOrganization",
+    "place_detail": "places.Place",
+    "household_detail": "registry.Household",
+    "member_detail": "registry.PartyMember",
+    "branch_org": "places.PartyOrganization",
+    "branch_meeting": "branch.Meeting",
+    "elections_detail": "elections.Election",
+    "decisions_matter": "decisions.Matter",
+    "decisions_day": "decisions.DeliberationDay",
+    "performance_cycle": "performance.EvaluationCycle",
+    "performance_goal": "performance.Goal",
+    "performance_report": "performance.SecretaryReport",
+    "disputes_detail": "disputes.Dispute",
+    "disputes_zone": "disputes.PatrolZone",
+    "cobuilding_fund": "cobuilding.Fund",
+    "cobuilding_unit": "cobuilding.ResidentUnit",
+    "cobuilding_room": "cobuilding.Room",
+    "governance_check": "governance.SelfCheck",
+    "governance_link": "governance.ContactLink",
+    "disclosure_item": "disclosure.BoardItem",
+    "assistance_case": "assistance.Case",
+    "assistance_ledger": "registry.Household",
+    "import_detail": "imports.ImportJob",
+}
+CANDIDATES = 4  # objects tried per page and person
 
 
 city = module_city(*MODULES)
@@ -112,5 +145,25 @@ def test_pages_run_no_query_per_row(world, db, name, who):
     if response.status_code == 405:
         pytest.skip(f"{name} takes a POST")
     assert response.status_code in (200, 302, 403, 404), response.status_code
-    repeated = [(n, shape) for shape, n in Counter(map(_shape, sql)).most_common(3) if n > REPEAT_LIMIT]
-    assert not repeated, f"{name}: {len(sql)} queries; repeated: {repeated}"
+    assert not _repeated(sql), f"{name}: {len(sql)} queries; repeated: {_repeated(sql)}"
+
+
+def _repeated(sql: list[str]) -> list:
+    return [(n, shape) for shape, n in Counter(map(_shape, sql)).most_common(3) if n > REPEAT_LIMIT]
+
+
+@pytest.mark.parametrize("who", ["district", "secretary"])
+@pytest.mark.parametrize("name", sorted(DETAIL_PAGES))
+def test_object_pages_run_no_query_per_row(world, db, name, who):
+    opened = 0
+    for pk in apps.get_model(DETAIL_PAGES[name]).objects.order_by("pk").values_list("pk", flat=True):
+        response, sql = _get(world[who], reverse(name, args=[pk]))
+        if response.status_code in (403, 404):
+            continue  # not in this person's scope
+        assert response.status_code == 200, (name, pk, response.status_code)
+        assert not _repeated(sql), f"{name} {pk}: {len(sql)} queries; repeated: {_repeated(sql)}"
+        opened += 1
+        if opened == CANDIDATES:
+            break
+    if not opened:
+        pytest.skip(f"{name}: nothing the {who} may open in the demo city")

@@ -97,7 +97,12 @@ def _case_context(request, case, **forms_given):
     can_act = services.can_act(request.user, case)
     step = case.step
     notice = services.current_notice(case)
-    investigation = Investigation.objects.filter(case=case).first()
+    investigation = (
+        Investigation.objects.filter(case=case)
+        .select_related("first_investigator", "second_investigator")
+        .first()
+    )
+    recused = services.is_recused(request.user, case)
     context = {
         "case": case,
         "steps": list(case.programme.steps.all()),
@@ -110,10 +115,9 @@ def _case_context(request, case, **forms_given):
         "objections": notice.objections.all() if notice else [],
         "recusals": case.recusals.select_related("user"),
         "can_act": can_act,
-        "recused": services.is_recused(request.user, case),
+        "recused": recused,
         "can_reveal": access.can(request.user, Action.REVEAL_SENSITIVE, case.place_path),
-        "can_answer": access.can(request.user, A.HANDLE, case.community.path)
-        and not services.is_recused(request.user, case),
+        "can_answer": access.can(request.user, A.HANDLE, case.community.path) and not recused,
         "today": timezone.localdate(),
         "plan": getattr(case, "payment_plan", None) if case.status == CaseStatus.APPROVED else None,
     }
