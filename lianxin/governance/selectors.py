@@ -178,9 +178,11 @@ def coverages(*, organizations, today: dt.date | None = None) -> dict[int, dict]
         )
         .order_by()
     }
-    delegates_reached = set(
-        links.filter(level=ChainLevel.DELEGATE).values_list("organization_id", "target_member_id").distinct()
-    )
+    reached: dict[int, set[int]] = {org.pk: set() for org in orgs}  # delegates with a contact
+    for org_id, member_id in links.filter(level=ChainLevel.DELEGATE).values_list(
+        "organization_id", "target_member_id"
+    ):
+        reached[org_id].add(member_id)
     overdue: dict[int, dict[str, int]] = {org.pk: {} for org in orgs}
     late = links_with_last_contact(links).filter(since__lt=contact_cutoff(today)).values("pk")
     for row in (
@@ -193,9 +195,8 @@ def coverages(*, organizations, today: dt.date | None = None) -> dict[int, dict]
     result = {}
     for org in orgs:
         counts = covered.get(org.pk, {})
-        reached = {member for org_id, member in delegates_reached if org_id == org.pk}
         result[org.pk] = {
-            ChainLevel.DELEGATE: Coverage(len(delegates[org.pk]), len(reached & delegates[org.pk])),
+            ChainLevel.DELEGATE: Coverage(len(delegates[org.pk]), len(reached[org.pk] & delegates[org.pk])),
             ChainLevel.MEMBER: Coverage(members[f"o{org.pk}"], counts.get("members", 0)),
             ChainLevel.HOUSEHOLD: Coverage(households[f"o{org.pk}"], counts.get("households", 0)),
             "overdue": sum(overdue[org.pk].values()),
