@@ -8,7 +8,7 @@ is one range scan on a plain B-tree index: ``X.path <= path < successor(X.path)`
 
 from collections.abc import Iterable
 
-from django.db.models import CharField, Func, Q
+from django.db.models import CharField, Count, Func, Q
 from django.db.models.lookups import Exact
 
 SEGMENT = 8
@@ -69,6 +69,18 @@ def under_q(field: str, paths: Iterable[str]) -> Q:
     for root in minimal_roots(paths):
         query |= Q(**{f"{field}__gte": root, f"{field}__lt": successor(root)})
     return query
+
+
+def count_under(queryset, field: str, paths: Iterable[str]) -> dict[str, int]:
+    """The rows of ``queryset`` in each subtree rooted at ``paths``, by root: one query over their
+    union, one filtered count per root (a page of organizations or campaigns counted at once)."""
+    roots = sorted(set(paths))
+    if not roots:
+        return {}
+    counts = queryset.filter(under_q(field, roots)).aggregate(
+        **{f"n{i}": Count("pk", filter=under_q(field, [root])) for i, root in enumerate(roots)}
+    )
+    return {root: counts[f"n{i}"] for i, root in enumerate(roots)}
 
 
 class Prefix(Func):

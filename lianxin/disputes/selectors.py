@@ -238,11 +238,7 @@ def screening_coverages(campaigns) -> dict[int, Coverage]:
     campaigns = list(campaigns)
     if not campaigns:
         return {}
-    paths = sorted({c.place_path for c in campaigns})
-    households = Household.objects.filter(tree.under_q("place_path", paths)).aggregate(
-        **{f"p{i}": Count("pk", filter=tree.under_q("place_path", [path])) for i, path in enumerate(paths)}
-    )
-    in_area = {path: households[f"p{i}"] for i, path in enumerate(paths)}
+    in_area = tree.count_under(Household.objects.all(), "place_path", [c.place_path for c in campaigns])
     checks = {
         row["campaign_id"]: row
         for row in ScreeningCheck.objects.filter(campaign__in=campaigns)

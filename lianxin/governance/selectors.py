@@ -139,19 +139,12 @@ def coverages(*, organizations, today: dt.date | None = None) -> dict[int, dict]
         "organization_id", "member_id"
     ):
         delegates[org_id].add(member_id)
-    members = (
-        PartyMember.objects.filter(status=MemberStatus.ACTIVE)
-        .filter(tree.under_q("organization__path", [org.path for org in orgs]))
-        .aggregate(
-            **{
-                f"o{org.pk}": Count("pk", filter=tree.under_q("organization__path", [org.path]))
-                for org in orgs
-            }
-        )
+    members = tree.count_under(
+        PartyMember.objects.filter(status=MemberStatus.ACTIVE),
+        "organization__path",
+        [org.path for org in orgs],
     )
-    households = Household.objects.under(*{org.place_path for org in orgs}).aggregate(
-        **{f"o{org.pk}": Count("pk", filter=tree.under_q("place_path", [org.place_path])) for org in orgs}
-    )
+    households = tree.count_under(Household.objects.all(), "place_path", [org.place_path for org in orgs])
     links = ContactLink.objects.active().filter(organization__in=orgs)
     covered = {
         row["organization_id"]: row
@@ -197,8 +190,8 @@ def coverages(*, organizations, today: dt.date | None = None) -> dict[int, dict]
         counts = covered.get(org.pk, {})
         result[org.pk] = {
             ChainLevel.DELEGATE: Coverage(len(delegates[org.pk]), len(reached[org.pk] & delegates[org.pk])),
-            ChainLevel.MEMBER: Coverage(members[f"o{org.pk}"], counts.get("members", 0)),
-            ChainLevel.HOUSEHOLD: Coverage(households[f"o{org.pk}"], counts.get("households", 0)),
+            ChainLevel.MEMBER: Coverage(members[org.path], counts.get("members", 0)),
+            ChainLevel.HOUSEHOLD: Coverage(households[org.place_path], counts.get("households", 0)),
             "overdue": sum(overdue[org.pk].values()),
             "overdue_by_level": {
                 level: overdue[org.pk][level] for level in ChainLevel.values if level in overdue[org.pk]
