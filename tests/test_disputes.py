@@ -4,8 +4,9 @@ import datetime as dt
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import Http404
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from lianxin.accounts.models import User
@@ -651,6 +652,24 @@ def test_grid_worker_sees_only_assigned_care_records_and_every_read_is_audited(c
     assert client.get(f"/api/v1/care-plans/{care['plan_mine'].pk}/").status_code == 404
     assert client.get("/api/v1/care-plans/").json()["results"] == []
     assert AuditEntry.objects.count() == before
+
+
+def test_care_plans_page_and_api_read_the_assignments_once(client, care, personas):
+    """The page lists the plans and the records without one; the API lists the plans. Each reads the
+    person's assignments once for its rows (the page's menu asks once more), not once per list."""
+    client.force_login(personas["staff"])
+    plan = care["plan_other"]
+    for url, shown, most in (
+        (reverse("disputes_care"), reverse("disputes_care_plan", args=[plan.pk]), 2),
+        ("/api/v1/care-plans/", f'"id":{plan.pk},', 1),
+    ):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200 and shown in response.content.decode()
+        reads = [
+            q["sql"] for q in queries.captured_queries if 'FROM "registry_specialcareassignment"' in q["sql"]
+        ]
+        assert len(reads) == most, (url, reads)
 
 
 def test_care_plan_closes_to_a_revoked_assignment(care, personas):

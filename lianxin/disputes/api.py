@@ -582,8 +582,9 @@ class CarePlanViewSet(_ApiViewSet):
     def list(self, request):
         purpose = self._purpose()
         rows = []
-        if special_care.has_assignment(request.user):
-            rows = selectors.care_plan_list(actor=request.user, purpose=purpose)
+        assignments = special_care.active_assignments(request.user)
+        if assignments:
+            rows = selectors.care_plan_list(actor=request.user, purpose=purpose, assignments=assignments)
         return self._page(rows)
 
     @extend_schema(parameters=[PurposeSerializer])

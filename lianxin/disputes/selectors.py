@@ -362,12 +362,13 @@ def _purpose(purpose: str) -> str:
     return purpose
 
 
-def care_plan_list(*, actor, purpose: str, limit: int = 100) -> list[CarePlan]:
-    """The care plans of the records the actor is assigned to; the read is audited with the ids shown."""
+def care_plan_list(*, actor, purpose: str, limit: int = 100, assignments=None) -> list[CarePlan]:
+    """The care plans of the records the actor is assigned to; the read is audited with the ids shown.
+    ``assignments``: ``special_care.active_assignments(actor)`` when the caller has read them already."""
     purpose = _purpose(purpose)
     rows = list(
         CarePlan.objects.select_related("record__resident", "place", "leader").filter(
-            record__in=_visible_records(actor)
+            record__in=_visible_records(actor, assignments)
         )[:limit]
     )
     with transaction.atomic():

@@ -1148,12 +1148,13 @@ def patrol_log_record(
 # --- care of special groups (帮教) -------------------------------------------------------------------
 
 
-def _visible_records(actor):
-    """The registry's need-to-know rule, reused: the special-care records ``actor`` is assigned to."""
+def _visible_records(actor, assignments=None):
+    """The registry's need-to-know rule, reused: the special-care records ``actor`` is assigned to.
+    ``assignments``: ``special_care.active_assignments(actor)`` when the caller has read them already."""
     from lianxin.registry import special_care
     from lianxin.registry.models import SpecialCareRecord
 
-    return SpecialCareRecord.objects.filter(special_care.visible_q(actor))
+    return SpecialCareRecord.objects.filter(special_care.visible_q(actor, assignments=assignments))
 
 
 @transaction.atomic

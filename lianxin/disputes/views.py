@@ -801,12 +801,15 @@ def care_plans(request):
     anything, and that read is audited."""
     user = request.user
     rows, records = [], []
-    if special_care.has_assignment(user):
-        rows = selectors.care_plan_list(actor=user, purpose=_("Care plans page"))
+    assignments = special_care.active_assignments(user)  # read once for both lists
+    if assignments:
+        rows = selectors.care_plan_list(actor=user, purpose=_("Care plans page"), assignments=assignments)
         planned = {p.record_id for p in rows if p.status == "active"}
         records = [
             r
-            for r in special_care.special_care_list(actor=user, purpose=_("Care plans page"), limit=100)
+            for r in special_care.special_care_list(
+                actor=user, purpose=_("Care plans page"), limit=100, assignments=assignments
+            )
             if r.pk not in planned
         ]
     return render(request, "disputes/care_plans.html", {"plans": rows, "records": records})

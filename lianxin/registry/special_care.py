@@ -76,8 +76,10 @@ def _visible_q(actor, group: str | None = None, assignments=None) -> Q:
     return query
 
 
-# Modules that hang records on special care (disputes' care plans) scope by the same rule.
+# Modules that hang records on special care (disputes' care plans) scope by the same rule; a page that
+# reads several lists of records reads the assignments once and passes them to each (``assignments=``).
 visible_q = _visible_q
+active_assignments = _active_assignments
 
 
 def _covers(actor, group: str, path: str) -> bool:
@@ -114,13 +116,16 @@ def special_care_list(
     include_ended: bool = False,
     offset: int = 0,
     limit: int | None = None,
+    assignments=None,
 ) -> list[SpecialCareRecord]:
     """The records the actor is assigned to, as a list (evaluated here so that exactly the rows
-    returned are named in the audit entry). ``purpose`` is the page or reason; it is required."""
+    returned are named in the audit entry). ``purpose`` is the page or reason; it is required.
+    ``assignments``: ``active_assignments(actor)`` when the caller has read them already."""
     purpose = _purpose(purpose)
     if group and group not in SpecialCareGroup.values:
         raise ValidationError({"group": _("Choose a group.")})
-    assignments = _active_assignments(actor)
+    if assignments is None:
+        assignments = _active_assignments(actor)
     qs = SpecialCareRecord.objects.select_related("resident", "place").filter(
         _visible_q(actor, group, assignments)
     )
