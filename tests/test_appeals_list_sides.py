@@ -96,15 +96,16 @@ def _same_rows(actor, **filters):
     expected = list(_visible(actor, **filters).values(*columns).order_by("-id"))
     assert list(selectors.request_list(actor=actor, **filters).values(*columns).order_by("-id")) == expected
     rows = selectors.request_rows(actor=actor, columns=columns, **filters)
-    assert list(rows.order_by("-id")[0:1000]) == expected
+    assert [row._asdict() for row in rows.order_by("-id")[0:1000]] == expected
     if len(expected) > 3:
         cursor = expected[2]["id"]
-        assert list(rows.order_by("-id").filter(id__lt=str(cursor))[0:3]) == expected[3:6]
+        assert [row._asdict() for row in rows.order_by("-id").filter(id__lt=str(cursor))[0:3]] == expected[
+            3:6
+        ]
         ascending = expected[::-1]
-        assert (
-            list(rows.order_by("id").filter(id__gt=cursor)[1:4])
-            == [row for row in ascending if row["id"] > cursor][1:4]
-        )
+        assert [row._asdict() for row in rows.order_by("id").filter(id__gt=cursor)[1:4]] == [
+            row for row in ascending if row["id"] > cursor
+        ][1:4]
     return expected
 
 

@@ -4,7 +4,7 @@ from, one compile per key and connection, and loud failures for keys or holes th
 import datetime as dt
 
 import pytest
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import CaptureQueriesContext, override_settings
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -118,13 +118,18 @@ def test_select_related_cannot_be_kept(db, fresh_cache):
         )
 
 
+def _dicts(rows) -> list[dict]:
+    return [row._asdict() for row in rows]
+
+
 def test_prepared_pages_equal_the_querysets(city, fresh_cache):
     users = [make_user(f"u{i}", Role.STAFF, city.happy) for i in range(7)]
     build = lambda: User.objects.filter(username__startswith="u").values("id", "username")  # noqa: E731
     prepared = Prepared(("test.users",), User, build)
 
     first = list(prepared.order_by("-id")[0:3])
-    after = list(prepared.order_by("-id").filter(id__lt=str(first[-1]["id"]))[0:3])  # a cursor: text
+    after = list(prepared.order_by("-id").filter(id__lt=str(first[-1].id))[0:3])  # a cursor: text
+    first, after = _dicts(first), _dicts(after)  # named tuples, as values_list(named=True)
 
     expected = list(build().order_by("-id"))
     assert first == expected[:3] and after == expected[3:6]
@@ -146,16 +151,16 @@ def test_a_union_of_disjoint_sides_pages_as_the_whole_queryset(city, fresh_cache
     expected = list(every().order_by("-id"))
     middle = expected[3]["id"]
 
-    assert list(prepared.order_by("-id")[0:4]) == expected[:4]
-    assert list(prepared.order_by("-id").filter(id__lt=str(middle))[0:3]) == expected[4:7]
-    assert list(prepared.order_by("id").filter(id__gt=middle)[1:3]) == expected[:3][::-1][1:3]
-    assert list(prepared.order_by("-username")[2:]) == list(every().order_by("-username"))[2:]
+    assert _dicts(prepared.order_by("-id")[0:4]) == expected[:4]
+    assert _dicts(prepared.order_by("-id").filter(id__lt=str(middle))[0:3]) == expected[4:7]
+    assert _dicts(prepared.order_by("id").filter(id__gt=middle)[1:3]) == expected[:3][::-1][1:3]
+    assert _dicts(prepared.order_by("-username")[2:]) == list(every().order_by("-username"))[2:]
     with CaptureQueriesContext(connection) as queries:
         list(prepared.order_by("-id").filter(id__lt=middle)[0:3])
     assert len(queries.captured_queries) == 1 and "UNION ALL" in queries.captured_queries[0]["sql"]
     # A side that can match nothing (an empty IN list) is left out; none at all is no rows.
     none = Prepared(("test.union.none",), User, lambda: [every().filter(pk__in=[]), every()])
-    assert list(none.order_by("id")[0:2]) == list(every().order_by("id")[0:2])
+    assert _dicts(none.order_by("id")[0:2]) == list(every().order_by("id")[0:2])
     assert list(Prepared(("test.union.empty",), User, lambda: [])[0:2]) == []
 
 
@@ -282,7 +287,9 @@ def test_values_names_follow_the_order_asked_with_annotations(city, fresh_cache)
     make_user("u1", Role.STAFF, city.happy, display_name="甲")
     build = lambda: User.objects.filter(username="u1").annotate(n=F("first_name")).values("n", "username")  # noqa: E731
 
-    assert list(Prepared(("test.annotated",), User, build)) == list(build()) == [{"n": "", "username": "u1"}]
+    assert (
+        _dicts(Prepared(("test.annotated",), User, build)) == list(build()) == [{"n": "", "username": "u1"}]
+    )
 
 
 def test_a_hand_edited_keyset_cursor_is_an_invalid_cursor(city, fresh_cache):
@@ -313,3 +320,35 @@ def test_without_persistent_connections_nothing_is_prepared(city, fresh_cache, m
     kept = statements.rows(("test.pg.age",), User, lambda uid: _names(uid, "email"), staff.pk)
 
     assert kept == [("", "s1")] and _pg_prepared(fragment) == []
+
+
+def test_a_percent_sign_in_the_sql_reaches_the_database_as_one(city, fresh_cache):
+    """Django writes a literal % as %%; the numbered SQL a raw cursor sends (PostgreSQL) unescapes it
+    as the driver would, and the placeholders are numbered in order."""
+    staff = make_user("s1", Role.STAFF, city.happy)
+
+    def build(uid):
+        return User.objects.extra(select={"share": "'100%%'"}).filter(pk=uid).values_list("share", "username")
+
+    for _ in range(2):  # compiled, then kept
+        assert statements.rows(("test.percent",), User, build, staff.pk) == [("100%", "s1")]
+    kept = statements.statement(("test.percent",), User, build, (2_013_265_921,))[1]
+    assert kept.numbered.count(b"$1") == 1 and b"'100%'" in kept.numbered and b"%s" not in kept.numbered
+    with pytest.raises(StatementError, match="placeholders"):
+        Statement("SELECT %s, %s", (1,), ((0,),), ("a", "b"), ())
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="server-binding cursors are PostgreSQL's")
+def test_kept_statements_reuse_one_cursor_per_database_connection(city, fresh_cache):
+    staff = make_user("s1", Role.STAFF, city.happy)
+    read = lambda: statements.rows(("test.cursor",), User, lambda uid: _names(uid, "email"), staff.pk)  # noqa: E731
+
+    first = read()
+    kept_cursors = connections["default"].__dict__  # the connection itself, not django.db.connection's proxy
+    kept = kept_cursors["lianxin_cursor"]
+    assert read() == first and kept_cursors["lianxin_cursor"] is kept  # the same cursor again
+    assert kept[0] is connections["default"].connection and not kept[2].closed
+    # A new database connection (Django reconnects after an error or CONN_MAX_AGE): a new cursor on it.
+    kept_cursors["lianxin_cursor"] = (object(), *kept[1:])
+    assert read() == first
+    assert kept_cursors["lianxin_cursor"][2] is not kept[2]

@@ -10,9 +10,10 @@ import operator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers, status
+from rest_framework import ISO_8601, serializers, status
 from rest_framework.decorators import action
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from lianxin.accounts.models import User, full_name
 from lianxin.appeals import selectors, services
@@ -117,14 +118,15 @@ class RequestRows:
     """RequestSerializer's rows read as values: one query and a loop, no model instances, for the list
     of a million requests (issue 11). The plan is derived from RequestSerializer's own fields (the same
     names in the same order, the same date and time formats), and tests/test_appeals_api.py checks that
-    both give the same rows, so the two cannot drift apart."""
+    both give the same rows, so the two cannot drift apart. The rows it shapes are tuples of
+    ``columns``, in that order (``selectors.request_rows``)."""
 
     PERSON = ("display_name", "first_name", "last_name", "username")
 
     def __init__(self):
         names, picked = [], []  # the output names in order; the column each one is copied from
-        self.converted = []  # (output name, the field's to_representation): dates, times, decimals
-        self.people = []  # (output name, the person's id column, the columns of their name)
+        converted = []  # (output name, the field's to_representation): dates, times, decimals
+        people = []  # (output name, the person's id column, the columns of their name)
         columns = ["status", "due_on"]
         for name, field in RequestSerializer().fields.items():
             names.append(name)
@@ -132,7 +134,7 @@ class RequestRows:
                 person = name.removesuffix("_name")
                 parts = [f"{person}__{column}" for column in self.PERSON]
                 columns += parts
-                self.people.append((name, f"{person}_id", parts))
+                people.append((name, f"{person}_id", parts))
                 picked.append("status")  # a placeholder, keeping the name's place; set below
                 continue
             if name == "overdue":
@@ -149,10 +151,16 @@ class RequestRows:
             if isinstance(
                 field, serializers.DateField | serializers.DateTimeField | serializers.DecimalField
             ):
-                self.converted.append((name, field.to_representation))
+                converted.append((name, _representation(field)))
         self.names = tuple(names)
-        self.pick = operator.itemgetter(*picked)
         self.columns = list(dict.fromkeys(columns))
+        at = {column: i for i, column in enumerate(self.columns)}.__getitem__
+        self.pick = operator.itemgetter(*map(at, picked))
+        self.converted = tuple(converted)
+        self.people = tuple(
+            (name, at(key), operator.itemgetter(*map(at, parts))) for name, key, parts in people
+        )
+        self.status, self.due_on = at("status"), at("due_on")
 
     def __call__(self, rows, today: dt.date) -> list[dict]:
         shaped = []
@@ -162,10 +170,19 @@ class RequestRows:
                 if out[name] is not None:
                     out[name] = convert(out[name])
             for name, key, parts in self.people:
-                out[name] = full_name(*(row[part] or "" for part in parts)) if row[key] is not None else ""
-            out["overdue"] = row["status"] in OPEN_STATUSES and row["due_on"] < today
+                out[name] = "" if row[key] is None else full_name(*(part or "" for part in parts(row)))
+            out["overdue"] = row[self.status] in OPEN_STATUSES and row[self.due_on] < today
             shaped.append(out)
         return shaped
+
+
+def _representation(field):
+    """``field.to_representation`` of a non-null value; for a date field written in ISO 8601 (DRF's
+    default), ``date.isoformat`` itself, which is what DRF's method ends in after three settings reads."""
+    output_format = getattr(field, "format", api_settings.DATE_FORMAT)
+    if type(field) is serializers.DateField and (output_format or "").lower() == ISO_8601:
+        return dt.date.isoformat
+    return field.to_representation
 
 
 request_rows = RequestRows()

@@ -19,11 +19,16 @@ The contract, for callers:
 
 Rows come back as tuples, converted by the same database converters Django applies (dates on SQLite,
 for example). ``instances`` turns a plain model queryset's rows into model instances (``from_db``).
-``Prepared`` wraps a values() queryset for DRF's pagination (order_by, a comparison filter, slicing).
+``Prepared`` wraps a values() queryset for DRF's pagination (order_by, a comparison filter, slicing);
+its rows are named tuples, as ``values_list(named=True)`` gives.
 """
 
-from collections import OrderedDict
+import dataclasses
+import itertools
+import re
+from collections import OrderedDict, namedtuple
 from dataclasses import dataclass
+from functools import cache
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, ValidationError
@@ -32,6 +37,7 @@ from django.db import connections, router
 CACHE_SIZE = 256  # statements per connection; the oldest unused goes first
 _INT_HOLES = tuple(2_013_265_921 + i for i in range(8))  # within 32-bit range: no overflow shortcut
 _STR_HOLES = tuple(f"\x1fhole{i}\x1f" for i in range(8))
+_PLACEHOLDER = re.compile(r"%([s%])")  # Django's placeholders; %% is a percent sign
 
 
 class StatementError(Exception):
@@ -45,6 +51,15 @@ class Statement:
     slots: tuple[tuple[int, ...], ...]  # where each hole sits in params (several places in a union)
     names: tuple[str, ...]  # the columns' names (values() names, or model attribute names)
     converters: tuple  # (column index, functions, expression)
+    # The SQL with $1, $2, … for the placeholders, encoded (_kept_cursor: a raw cursor sends it as it is).
+    numbered: bytes = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        count = itertools.count(1)
+        numbered = _PLACEHOLDER.sub(lambda m: f"${next(count)}" if m[1] == "s" else "%", self.sql)
+        if next(count) != len(self.params) + 1:
+            raise StatementError(f"{len(self.params)} parameters for the placeholders of {self.sql}")
+        object.__setattr__(self, "numbered", numbered.encode())  # Django's connections are UTF-8
 
     @classmethod
     def compile(cls, queryset, holes: tuple) -> "Statement":
@@ -121,9 +136,14 @@ class Statement:
         for slots, value in zip(self.slots, values, strict=True):
             for slot in slots:
                 params[slot] = value
-        with prepared_cursor(connection) as cursor:
-            cursor.execute(self.sql, params)
+        if _server_binding(connection):
+            cursor = _kept_cursor(connection)
+            cursor.execute(self.numbered, params)
             rows = cursor.fetchall()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(self.sql, params)
+                rows = cursor.fetchall()
         if self.converters and rows:
             converted = []
             for row in rows:
@@ -151,7 +171,7 @@ def _prepared(connection) -> bool:
 def plan_once(sender, connection, **kwargs) -> None:
     """On a new PostgreSQL connection (``connection_created``, before any transaction, so the SET
     lasts for the session): prepared statements are planned once, generically. Only kept statements
-    are prepared (``_cursor``); Django's own cursors bind on the client and are planned with their
+    are prepared (``_kept_cursor``, ``prepared_cursor``); Django's own cursors bind on the client and are planned with their
     values, as before, so this changes nothing else."""
     if _prepared(connection):
         connection.connection.prepare_threshold = 0  # server-binding cursors prepare on first run
@@ -160,28 +180,62 @@ def plan_once(sender, connection, **kwargs) -> None:
             cursor.execute("SET plan_cache_mode = force_generic_plan")
 
 
+def _server_binding(connection) -> bool:
+    """Whether statements run on server-binding cursors: ``_prepared``, and queries not being logged
+    (DEBUG, CaptureQueriesContext): Django's own cursor logs the SQL with its values, which a
+    server-bound cursor's query text does not show."""
+    return _prepared(connection) and not connection.queries_logged
+
+
 def prepared_cursor(connection):
-    """A cursor for kept statements, and for hand-written SQL on a hot path whose text is the same
-    call to call (values as parameters). On PostgreSQL (unless LIANXIN_DB_PREPARED is off) it binds on
-    the server, so psycopg prepares each statement on its first run on the connection and later runs
-    skip planning: for the requests list 0.5 ms a run instead of 1.7 (most of it was planning the
-    six-way join). Elsewhere it is Django's cursor, which binds on the client."""
-    if not _prepared(connection) or connection.queries_logged:
-        # Queries being logged (DEBUG, CaptureQueriesContext): Django's cursor, which logs the SQL
-        # with its values (a server-bound cursor's query text is not available to the log).
+    """A cursor for hand-written SQL on a hot path whose text is the same call to call (values as
+    parameters). On PostgreSQL (unless LIANXIN_DB_PREPARED is off) it binds on the server, so psycopg
+    prepares each statement on its first run on the connection and later runs skip planning: for the
+    requests list 0.5 ms a run instead of 1.7 (most of it was planning the six-way join). Elsewhere it
+    is Django's cursor, which binds on the client."""
+    if not _server_binding(connection):
         return connection.cursor()
     from django.db.backends.postgresql import base
 
-    # What Django's own cursor() does first: the health check, the connection, the thread check,
-    # and the connection's time zone on the cursor when the adapters disagree (create_cursor).
+    return connection.make_cursor(_server_cursor(connection, base.ServerBindingCursor))
+
+
+def _kept_cursor(connection):
+    """The cursor kept statements run on: one per database connection, reused (creating a cursor for
+    each of the two statements of an API list page was measurable), and raw — it takes the SQL with
+    PostgreSQL's numbered placeholders (``Statement.numbered``): psycopg re-parses the %s placeholders
+    of a text longer than 4 KB on every run (the requests list's union is 6 KB). Wrapped in Django's
+    cursor wrapper, so database errors and execute wrappers are Django's as for any query."""
+    import psycopg
+
+    _connected(connection)
+    kept = connection.__dict__.get("lianxin_cursor")
+    if kept is None or kept[0] is not connection.connection or kept[1] != connection.timezone:
+        cursor = _in_time_zone(connection, psycopg.RawCursor(connection.connection))
+        kept = connection.__dict__["lianxin_cursor"] = (connection.connection, connection.timezone, cursor)
+    return connection.make_cursor(kept[2])
+
+
+def _server_cursor(connection, cursor_class):
+    _connected(connection)
+    return _in_time_zone(connection, cursor_class(connection.connection))
+
+
+def _connected(connection) -> None:
+    """What Django's own cursor() does first: the health check, the connection, the thread check."""
     connection.close_if_health_check_failed()
     connection.ensure_connection()
     connection.validate_thread_sharing()
-    cursor = base.ServerBindingCursor(connection.connection)
+
+
+def _in_time_zone(connection, cursor):
+    """The connection's time zone on the cursor when the adapters disagree (as create_cursor does)."""
+    from django.db.backends.postgresql import base
+
     loader = connection.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT)
     if connection.timezone != loader.timezone:
         base.register_tzloader(connection.timezone, cursor)
-    return connection.make_cursor(cursor)
+    return cursor
 
 
 def _holes(values) -> tuple:
@@ -249,7 +303,8 @@ class Union:
 class Prepared:
     """A values() queryset kept as a statement, for DRF's pagination: ``order_by``, one comparison
     ``filter`` on a column of the model (its value becomes a hole), slicing with constant bounds, and
-    iteration (dicts, as values() gives). ``key`` as for ``rows``; the steps are added to it.
+    iteration (named tuples, as values_list(named=True) gives: DRF's cursor reads the ordering column
+    as an attribute). ``key`` as for ``rows``; the steps are added to it.
 
     ``build`` may return a list of disjoint querysets instead of one (the rows are their union): every
     step applies to each, a slice ``[low:high]`` cuts each at ``high`` and the union at ``low:high``,
@@ -317,5 +372,9 @@ class Prepared:
         connection, kept = statement(
             (*self.key, *self.steps), self.model, self._queryset, _holes(self.values)
         )
-        names = kept.names
-        return iter([dict(zip(names, row, strict=True)) for row in kept.execute(connection, self.values)])
+        return iter(list(map(_row_type(kept.names)._make, kept.execute(connection, self.values))))
+
+
+@cache
+def _row_type(names: tuple[str, ...]):
+    return namedtuple("Row", names)
