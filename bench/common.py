@@ -140,7 +140,7 @@ def _client(job) -> dict:
     latencies = []
     while time.perf_counter() < start_at:  # every client starts together
         time.sleep(0.001)
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     deadline = started + seconds
     while True:
         t0 = time.perf_counter()
@@ -152,15 +152,24 @@ def _client(job) -> dict:
         latencies.append(time.perf_counter() - t0)
         key = str(response.status)
         statuses[key] = statuses.get(key, 0) + 1
-    ended = time.perf_counter()
+    ended, cpu = time.perf_counter(), time.process_time() - cpu
     conn.close()
-    return {"statuses": statuses, "latencies": latencies, "started": started, "ended": ended}
+    return {"statuses": statuses, "latencies": latencies, "started": started, "ended": ended, "cpu": cpu}
 
 
-def load_phase(pool, port: int, path: str, headers: dict, clients: int, seconds: float) -> dict:
-    """``clients`` keep-alive connections GET ``path`` for ``seconds``: throughput and latencies."""
+def load_phase(
+    pool, port: int, path: str, headers: dict, clients: int, seconds: float, servers: dict | None = None
+) -> dict:
+    """``clients`` keep-alive connections GET ``path`` for ``seconds``: throughput and latencies, and
+    the CPU time each request cost — in the load clients and in each group of ``servers`` (process
+    trees: ``{"server": [gunicorn's pid], "database": [PostgreSQL's pid]}``), in ms per request. The CPU
+    figures are steadier than throughput on a shared machine: time stolen by neighbours is not counted."""
+    servers = servers or {}
     start_at = time.perf_counter() + 0.2
+    before = cpu_seconds(servers)
     results = pool.map(_client, [(port, path, headers, seconds, start_at)] * clients)
+    used = {group: spent - before[group] for group, spent in cpu_seconds(servers).items()}
+    used["clients"] = sum(r["cpu"] for r in results)
     wall = max(r["ended"] for r in results) - min(r["started"] for r in results)
     latencies = sorted(x for r in results for x in r["latencies"])
     statuses: dict[str, int] = {}
@@ -174,11 +183,64 @@ def load_phase(pool, port: int, path: str, headers: dict, clients: int, seconds:
         "p50_ms": 1000 * percentile(latencies, 50),
         "p99_ms": 1000 * percentile(latencies, 99),
         "statuses": statuses,
+        "cpu_ms": {group: 1000 * spent / max(len(latencies), 1) for group, spent in used.items()},
     }
 
 
 def client_pool(clients: int):
     return mp.get_context("fork").Pool(clients)
+
+
+# --- CPU time by process group ------------------------------------------------------------------------
+
+
+def _processes() -> dict[int, tuple[int, int]]:
+    """pid -> (parent pid, CPU ticks: its own user + system time and that of the children it has
+    reaped), from /proc (Linux; empty elsewhere)."""
+    found = {}
+    for entry in os.scandir("/proc") if os.path.isdir("/proc") else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            found[int(entry.name)] = (int(fields[1]), sum(int(x) for x in fields[11:15]))
+        except (OSError, IndexError, ValueError):  # exited meanwhile, or not readable
+            continue
+    return found
+
+
+def cpu_seconds(roots: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds used so far by each group of process trees (``{"server": [gunicorn's pid], …}``):
+    every process under the roots, live or exited — an exited child counts through the parent that
+    reaped it, so a gunicorn worker recycled during a phase still counts, through its master."""
+    processes = _processes()
+    children: dict[int, list[int]] = {}
+    for pid, (parent, _ticks) in processes.items():
+        children.setdefault(parent, []).append(pid)
+    hz = os.sysconf("SC_CLK_TCK")
+    used = {}
+    for group, pids in roots.items():
+        ticks, stack = 0, [pid for pid in pids if pid in processes]
+        while stack:
+            pid = stack.pop()
+            ticks += processes[pid][1]
+            stack.extend(children.get(pid, ()))
+        used[group] = ticks / hz
+    return used
+
+
+def postgres_pid(url: str) -> int | None:
+    """The PostgreSQL server's main process (the parent of a backend), when it runs on this machine."""
+    import psycopg
+
+    try:
+        with psycopg.connect(url, connect_timeout=5) as conn:
+            backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
+        with open(f"/proc/{backend}/stat") as f:
+            return int(f.read().rsplit(")", 1)[1].split()[1])
+    except (OSError, psycopg.Error, IndexError, ValueError):
+        return None
 
 
 # --- summaries ------------------------------------------------------------------------------------

@@ -45,6 +45,7 @@ from bench.common import (
     gunicorn_stop,
     load_phase,
     migrate,
+    postgres_pid,
     spread,
     wait_for,
 )
@@ -92,20 +93,22 @@ def _child_json(env: dict, function: str, *params) -> dict:
 
 
 def alternate(pool, floor: tuple, page: tuple, clients: int, seconds: float, rounds: int, label) -> dict:
-    """``rounds`` × (floor phase, page phase), the order swapped every other round."""
-    for port, path, headers in (floor, page):  # warm up every worker (lazy imports, connections), untimed
+    """``rounds`` × (floor phase, page phase), the order swapped every other round. ``floor`` and
+    ``page`` are (port, path, headers, servers): ``servers`` the process trees whose CPU time the phase
+    charges to its requests (``load_phase``)."""
+    for port, path, headers, _servers in (floor, page):  # warm up every worker (lazy imports, connections)
         load_phase(pool, port, path, headers, clients, 1.0)
     phases = {"floor": [], "page": []}
     for r in range(rounds):
         order = [("floor", floor), ("page", page)]
         if r % 2:
             order.reverse()
-        for name, (port, path, headers) in order:
-            phases[name].append(load_phase(pool, port, path, headers, clients, seconds))
+        for name, (port, path, headers, servers) in order:
+            phases[name].append(load_phase(pool, port, path, headers, clients, seconds, servers))
         f, p = phases["floor"][-1], phases["page"][-1]
         print(
-            f"  round {r + 1}/{rounds}: {label[0]} {f['per_second']:.0f}/s p99 {f['p99_ms']:.1f} ms, "
-            f"{label[1]} {p['per_second']:.0f}/s p99 {p['p99_ms']:.1f} ms",
+            f"  round {r + 1}/{rounds}: {label[0]} {f['per_second']:.0f}/s p99 {f['p99_ms']:.1f} ms "
+            f"CPU {_cpu(f)}, {label[1]} {p['per_second']:.0f}/s p99 {p['p99_ms']:.1f} ms CPU {_cpu(p)}",
             flush=True,
         )
     floor_rounds, page_rounds = phases["floor"], phases["page"]
@@ -118,11 +121,21 @@ def alternate(pool, floor: tuple, page: tuple, clients: int, seconds: float, rou
         "page_p50_ms": spread([x["p50_ms"] for x in page_rounds]),
         "floor_p99_ms": spread([x["p99_ms"] for x in floor_rounds]),
         "page_p99_ms": spread([x["p99_ms"] for x in page_rounds]),
+        "floor_cpu_ms": spread([sum(x["cpu_ms"].values()) for x in floor_rounds]),
+        "page_cpu_ms": spread([sum(x["cpu_ms"].values()) for x in page_rounds]),
         "throughput_ratio": spread(
             [p["per_second"] / f["per_second"] for f, p in zip(floor_rounds, page_rounds, strict=True)]
         ),
         "p99_ratio": spread(
             [p["p99_ms"] / f["p99_ms"] for f, p in zip(floor_rounds, page_rounds, strict=True)]
+        ),
+        # The floor's CPU per request over the page's: the throughput ratio of a machine whose cores
+        # are saturated by this server, its database and its clients, and nothing else.
+        "cpu_ratio": spread(
+            [
+                sum(f["cpu_ms"].values()) / sum(p["cpu_ms"].values())
+                for f, p in zip(floor_rounds, page_rounds, strict=True)
+            ]
         ),
         "statuses": {
             name: {
@@ -132,6 +145,11 @@ def alternate(pool, floor: tuple, page: tuple, clients: int, seconds: float, rou
             for name, values in phases.items()
         },
     }
+
+
+def _cpu(phase: dict) -> str:
+    parts = " + ".join(f"{group} {ms:.2f}" for group, ms in phase["cpu_ms"].items())
+    return f"{sum(phase['cpu_ms'].values()):.2f} ms ({parts})"
 
 
 def run_framework(args) -> dict:
@@ -147,8 +165,8 @@ def run_framework(args) -> dict:
         with client_pool(args.clients) as pool:
             result = alternate(
                 pool,
-                (raw_port, "/", {}),
-                (django_port, BARE_PATH, {}),
+                (raw_port, "/", {}, {"server": [raw_server.pid]}),
+                (django_port, BARE_PATH, {}, {"server": [django_server.pid]}),
                 args.clients,
                 args.seconds,
                 args.rounds,
@@ -172,13 +190,16 @@ def run_list(args) -> dict:
     )
     server, port = gunicorn_start("config.wsgi:application", env, args.workers, args.threads)
     headers = {"Authorization": f"Token {data['token']}", "Accept": "application/json"}
+    servers = {"server": [server.pid]}
+    if args.database == "postgres" and (postgres := postgres_pid(args.url)):
+        servers["database"] = [postgres]  # the whole server: its backends, and its own processes
     try:
         wait_for(port, server, BARE_PATH)
         with client_pool(args.clients) as pool:
             result = alternate(
                 pool,
-                (port, BARE_PATH, {}),
-                (port, LIST_PATH, headers),
+                (port, BARE_PATH, {}, servers),
+                (port, LIST_PATH, headers, servers),
                 args.clients,
                 args.seconds,
                 args.rounds,
@@ -225,7 +246,7 @@ def main(argv=None) -> int:
     out = args.out or ARTIFACTS / f"bench-http-{args.scenario}{suffix}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2))
-    t, p = result["throughput_ratio"], result["p99_ratio"]
+    t, p, c = result["throughput_ratio"], result["p99_ratio"], result["cpu_ratio"]
     print(
         f"{result['page_name']}: {result['page_per_second']['median']:.0f}/s "
         f"(p50 {result['page_p50_ms']['median']:.1f} ms, p99 {result['page_p99_ms']['median']:.1f} ms); "
@@ -235,6 +256,8 @@ def main(argv=None) -> int:
         + (" goal ≥ 0.4" if args.scenario == "list" else "")
         + f"; p99 ratio {p['median']:.2f} (spread {p['min']:.2f}–{p['max']:.2f})"
         + (" goal ≤ 3" if args.scenario == "list" else "")
+        + f"\nCPU per request {result['page_cpu_ms']['median']:.2f} ms against "
+        f"{result['floor_cpu_ms']['median']:.2f} ms: ratio {c['median']:.2f} (spread {c['min']:.2f}–{c['max']:.2f})"
         + f"\nstatuses {result['statuses']}\nwritten to {out}"
     )
     return 0

@@ -100,7 +100,7 @@ def rows_http(scenario: str, database: str, result: dict) -> list[dict]:
     page, floor = result["page_name"], result["floor_name"]
     goals = ("≥ 0.4", "≤ 3") if scenario == "list" else ("", "")
     note = f"{result.get('requests', 0):,} requests" if scenario == "list" else "reference: no goal"
-    return [
+    rows = [
         summary_row(
             scenario,
             database,
@@ -121,6 +121,20 @@ def rows_http(scenario: str, database: str, result: dict) -> list[dict]:
             f"{result['floor_p99_ms']['median']:.1f} ms",
         ),
     ]
+    if "cpu_ratio" in result:  # results written before the CPU time was measured have none
+        rows.append(
+            summary_row(
+                scenario,
+                database,
+                f"CPU per request {floor} / {page}",
+                result["cpu_ratio"],
+                "",
+                f"{result['page_cpu_ms']['median']:.2f} ms",
+                f"{result['floor_cpu_ms']['median']:.2f} ms",
+                "reference: CPU time of server, database and clients",
+            )
+        )
+    return rows
 
 
 def rows_import(database: str, result: dict) -> list[dict]:

@@ -22,6 +22,9 @@ HTTP_LIST = {
     "floor_p99_ms": _summary(10, 9, 12),
     "throughput_ratio": _summary(0.3, 0.25, 0.35),
     "p99_ratio": _summary(4.0, 3.5, 4.5),
+    "page_cpu_ms": _summary(3.2, 3.0, 3.5),
+    "floor_cpu_ms": _summary(0.96, 0.9, 1.0),
+    "cpu_ratio": _summary(0.3, 0.27, 0.32),
 }
 IMPORT = {
     "rows": 10000,
@@ -88,6 +91,12 @@ def test_every_scenario_becomes_rows_with_its_goal():
     assert (throughput["value"], throughput["goal"], throughput["met"]) == (0.3, "≥ 0.4", False)
     assert throughput["spread"] == [0.25, 0.35]
     assert by_figure[("list", "p99 list API page / bare Django")]["met"] is False
+    cpu = by_figure[("list", "CPU per request bare Django / list API page")]
+    assert (cpu["value"], cpu["goal"], cpu["met"], cpu["project"]) == (0.3, "", None, "3.20 ms")
+    older = run_all.to_rows("list", "sqlite", {k: v for k, v in HTTP_LIST.items() if "cpu" not in k})
+    assert [r["figure"] for r in older] == [
+        r["figure"] for r in run_all.to_rows("list", "sqlite", HTTP_LIST)
+    ][:2]
     assert by_figure[("import", "time importer / calamine + raw insert")]["met"] is True
     assert by_figure[("import", "peak RSS importer / bare read")]["met"] is True
     assert by_figure[("compliance", "city grid / hand SQL")]["met"] is True
@@ -160,6 +169,7 @@ def test_merge_replaces_only_the_scenarios_run_again():
     rerun = run_all.to_rows("list", "postgres", HTTP_LIST | {"throughput_ratio": _summary(0.5, 0.4, 0.6)})
     rows, results = run_all.merge(previous, rerun, {"list:postgres": {"new": True}})
     assert [(r["scenario"], r["database"]) for r in rows] == [
+        ("list", "postgres"),
         ("list", "postgres"),
         ("list", "postgres"),
         ("import", "sqlite"),
