@@ -5,6 +5,8 @@ import io
 
 import pytest
 from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from python_calamine import CalamineWorkbook
 
@@ -133,6 +135,26 @@ def test_dashboard_page_drills_down_and_exports(client, city, personas, time_mac
     assert len(cases) == 1 + 6
     flat = " ".join(str(c) for row in cases for c in row)
     assert "13900001111" not in flat and "王五" not in flat  # no personal data in the export
+
+
+def test_dashboard_page_reads_where_the_person_starts_once(client, city, personas, time_machine):
+    """The widest place the officer may view (the dashboard's root) serves the figures, the start and
+    the breadcrumbs: one read, not one for each."""
+    known_data_set(city, personas, time_machine)
+    client.force_login(personas["district_officer"])
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(reverse("request_dashboard"))  # no place chosen: from the widest
+    root_reads = [
+        q["sql"]
+        for q in queries.captured_queries
+        if f'"places_place"."path" = \'{city.district.path}\'' in q["sql"]
+    ]
+    assert (
+        page.status_code == 200
+        and "幸福社区" in page.content.decode()
+        and "团结社区" in page.content.decode()
+    )
+    assert len(root_reads) == 1, root_reads
 
 
 def test_export_needs_the_export_permission(client, city, personas):

@@ -354,8 +354,10 @@ def request_stats(
     date_to: dt.date | None = None,
     category=None,
     today: dt.date | None = None,
+    root: Place | None = None,
 ) -> Stats:
-    """The dashboard: the four rates per month, category, owner or place below ``within``.
+    """The dashboard: the four rates per month, category, owner or place below ``within``
+    (``root``: ``dashboard_root(actor)`` when the caller has read it already).
 
     One grouped query over the requests the actor may view (access.restrict) under ``within``.
     Grouping by place cuts each request's path at the depth of the level below ``within``
@@ -382,7 +384,7 @@ def request_stats(
     elif group == "owner":
         qs, keys = qs.annotate(g=F("owner_id")), ["g", "owner__display_name", "owner__username"]
     else:
-        start = within or dashboard_root(actor)
+        start = within or root or dashboard_root(actor)
         if start is None:
             return Stats(within, group, [])
         child_kind = child_level(start)

@@ -269,10 +269,9 @@ def _dashboard_query(request, source):
     return form, data, within
 
 
-def _breadcrumbs(user, within):
+def _breadcrumbs(root, within):
     if within is None:
         return []
-    root = selectors.dashboard_root(user)
     root_path = root.path if root else ""
     paths = [p for p in [*tree.ancestors_of(within.path), within.path] if p.startswith(root_path)]
     return list(Place.objects.filter(path__in=paths).order_by("path"))
@@ -283,6 +282,7 @@ def request_dashboard(request):
     _require_view(request)
     form, data, within = _dashboard_query(request, request.GET)
     group = data.get("group") or "place"
+    root = selectors.dashboard_root(request.user)  # read once: the stats, the start, the breadcrumbs
     stats = selectors.request_stats(
         actor=request.user,
         group=group,
@@ -290,8 +290,9 @@ def request_dashboard(request):
         date_from=data.get("date_from"),
         date_to=data.get("date_to"),
         category=data.get("category"),
+        root=root,
     )
-    start = within or selectors.dashboard_root(request.user)
+    start = within or root
     return render(
         request,
         "appeals/dashboard.html",
@@ -300,7 +301,7 @@ def request_dashboard(request):
             "stats": stats,
             "group": group,
             "start": start,
-            "breadcrumbs": _breadcrumbs(request.user, start),
+            "breadcrumbs": _breadcrumbs(root, start),
             "drill_deeper": stats.child_kind == PlaceKind.COMMUNITY,
             "query": request.GET.urlencode(),
             "can_export": access.can(request.user, Action.EXPORT_REQUESTS),
