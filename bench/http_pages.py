@@ -22,9 +22,10 @@ Scenarios:
                 Goals: throughput ≥ 0.4 of the bare endpoint's, p99 ≤ 3 × the bare endpoint's.
 
 Client processes (--clients) hold one keep-alive connection each and send GETs for --seconds per
-phase; phases alternate floor/page for --rounds rounds. Per round: requests/s, p50, p99; the ratios
-are computed per round and summarized as median and spread (min–max). Results are printed and
-written as JSON (--out). Nothing here asserts a time.
+phase; phases alternate floor/page for --rounds rounds. Per round: requests/s, p50, p99, and the CPU time
+per request of gunicorn's processes, PostgreSQL's and the clients' (``load_phase``); the ratios are
+computed per round and summarized as median and spread (min–max). Results are printed and written as
+JSON (--out). Nothing here asserts a time.
 """
 
 import argparse
