@@ -162,8 +162,8 @@ def load_phase(
 ) -> dict:
     """``clients`` keep-alive connections GET ``path`` for ``seconds``: throughput and latencies, and
     the CPU time each request cost — in the load clients and in each group of ``servers`` (process
-    trees: ``{"server": [gunicorn's pid], "database": [PostgreSQL's pid]}``), in ms per request. The CPU
-    figures are steadier than throughput on a shared machine: time stolen by neighbours is not counted."""
+    trees: ``{"server": [gunicorn's pid], "database": [PostgreSQL's pid]}``), in ms per request: where
+    the machine's time went, server by server."""
     servers = servers or {}
     start_at = time.perf_counter() + 0.2
     before = cpu_seconds(servers)
