@@ -399,6 +399,38 @@ def test_pairs_are_two_people_who_visit_there(city, personas, area):
         )
 
 
+def test_the_pair_form_offers_every_grids_visitors_read_in_one_query(client, city, personas):
+    """The form lists the people who may visit in each grid (its grid workers) and in the community,
+    read together: the same number of queries for one grid as for four."""
+    from django.test.utils import CaptureQueriesContext
+
+    from lianxin.core.access import Role
+
+    secretary = personas["community_secretary"]
+    client.force_login(secretary)
+    url = reverse("visit_assignment_create")
+
+    def offered():
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url).content.decode()
+        return page, len(queries.captured_queries)
+
+    page, one_grid = offered()
+    assert "网格员" in page and "（staff）" in page  # the grid's worker, the community's staff
+    workers = []
+    for i in range(3):
+        grid = place_services.place_create(
+            actor=personas["district_officer"], kind=PlaceKind.GRID, name=f"第{i + 2}网格", parent=city.happy
+        )
+        workers.append(make_user(f"gw{i}", Role.GRID_WORKER, grid, f"第{i + 2}网格员"))
+    make_user("far", Role.GRID_WORKER, city.unity_grid, "别处网格员")  # another community's grid
+
+    page, four_grids = offered()
+    assert all(f"（{worker.username}）" in page for worker in workers)
+    assert "（far）" not in page
+    assert four_grids == one_grid
+
+
 # --- recording visits --------------------------------------------------------------------------------
 
 

@@ -346,14 +346,17 @@ def assignment_get(*, actor, pk, action: str = Action.VIEW_VISITS) -> VisitAssig
     )
 
 
-def pair_candidates(*, actor, place) -> list:
-    """Users who may record visits at ``place`` (for choosing the two members of a pair)."""
+def pair_candidates(*, actor, places, limit: int = 1000) -> list:
+    """Users who may record visits at one of ``places`` — a recorder's role there or above — for
+    choosing the two members of a pair; one query for all the places (a form lists every grid)."""
     from lianxin.accounts.models import User
 
     recorder_roles = [
         role for role, actions in access.ROLE_ACTIONS.items() if Action.RECORD_VISITS in actions
     ]
-    paths = tree.ancestors_of(place.path) + [place.path]
+    paths = sorted({path for place in places for path in (*tree.ancestors_of(place.path), place.path)})
+    if not paths:
+        return []
     return list(
         User.objects.filter(
             is_active=True,
@@ -362,7 +365,7 @@ def pair_candidates(*, actor, place) -> list:
             role_assignments__place__path__in=paths,
         )
         .distinct()
-        .order_by("display_name", "username")[:200]
+        .order_by("display_name", "username")[:limit]
     )
 
 

@@ -317,13 +317,9 @@ def assignment_create(request):
         .select_related("parent")
         .order_by("path")[:500]
     )
-    people = []
-    for community in selectors.communities_for(actor=user, action=Action.MANAGE_VISIT_PLANS)[:20]:
-        people.extend(selectors.pair_candidates(actor=user, place=community))
-    for place in places:
-        if place.kind == PlaceKind.GRID:
-            people.extend(selectors.pair_candidates(actor=user, place=place))
-    people = list({u.pk: u for u in people}.values())
+    communities = list(selectors.communities_for(actor=user, action=Action.MANAGE_VISIT_PLANS)[:20])
+    grids = [place for place in places if place.kind == PlaceKind.GRID]
+    people = selectors.pair_candidates(actor=user, places=[*communities, *grids])
     by_pk = {u.pk: u for u in people}
     places_by_pk = {p.pk: p for p in places}
 
