@@ -4,6 +4,7 @@ Given the city and personas of conftest.py (幸福社区 staff, 团结社区's s
 """
 
 import datetime as dt
+import gc
 import io
 
 import pytest
@@ -311,6 +312,28 @@ def test_the_list_rows_are_exactly_the_serializer_rows(city, personas, time_mach
         answered.pk: False,
     }
     assert next(row for row in listed if row["id"] == handed.pk)["handler_name"] == secretary.get_full_name()
+
+
+def test_a_list_page_is_freed_as_soon_as_its_response_is_closed(city, personas):
+    """DRF links a viewset, its request and its response in cycles, which kept the page (the paginator
+    and its rows) alive until Python's cycle collector ran; the API views drop those links when the
+    response is closed (lianxin.api.views._release), so reference counting frees them at once."""
+    from lianxin.api.pagination import Keyset
+
+    staff = personas["staff"]
+    for i in range(3):
+        intake(staff, city.happy, description=f"第{i}件")
+    client = api(staff)
+    assert len(client.get(v1("request-list"), {"page_size": 2}).json()["results"]) == 2
+    gc.collect()
+    gc.disable()
+    try:
+        response = client.get(v1("request-list"), {"page_size": 2})
+        pages_alive = [o for o in gc.get_objects() if isinstance(o, Keyset)]
+    finally:
+        gc.enable()
+    assert response.status_code == 200 and len(response.json()["results"]) == 2
+    assert pages_alive == []
 
 
 def test_the_list_pages_by_keyset_newest_first_and_never_repeats(city, personas):

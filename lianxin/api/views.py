@@ -5,6 +5,8 @@ like a missing one); writes go through the domain services, which check access a
 write and audit in one transaction.
 """
 
+import functools
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema
@@ -32,6 +34,20 @@ from .pagination import Pages
 from .permissions import IsSystemAdmin, ScopedAction
 
 
+def _release(view, request, response) -> None:
+    """Called when the response has been sent (``HttpResponse.close``). DRF links a viewset, its
+    request and its response in cycles: the viewset keeps its own bound methods (``view.get`` is
+    ``view.list``), its request and its response; ``request.parser_context`` holds the request itself
+    and the view; ``response.renderer_context`` the response itself, the view and the request. So none
+    of them, nor the page of rows the view's paginator keeps, is freed when the response is done:
+    Python's cycle collector frees them later (on the requests list, a pass every five pages of about
+    0.6 ms). Nothing reads them once the response is closed; dropping these references lets reference
+    counting free the request's objects at once."""
+    view.__dict__.clear()
+    request.parser_context = None
+    response.renderer_context = None
+
+
 def _valid(serializer) -> dict:
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
@@ -40,6 +56,11 @@ def _valid(serializer) -> dict:
 class _ApiViewSet(viewsets.GenericViewSet):
     lookup_value_converter = "int"
     pagination_class = Pages
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        response._resource_closers.append(functools.partial(_release, self, request, response))
+        return response
 
     def _query(self, serializer_class) -> dict:
         return _valid(serializer_class(data=self.request.query_params, context=self.get_serializer_context()))
