@@ -11,6 +11,7 @@ from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.http import QueryDict
 from django.urls import Resolver404, include, path, resolve, reverse
 from django.utils.translation import gettext, gettext_lazy, override
 from rest_framework import exceptions, negotiation, renderers, serializers
@@ -22,7 +23,7 @@ from lianxin.api.appeals import RequestFilterSerializer
 from lianxin.api.authentication import TokenAuthentication
 from lianxin.api.negotiation import CACHE_SIZE, ContentNegotiation
 from lianxin.api.renderers import JSONRenderer
-from lianxin.api.serializers import QuerySerializer
+from lianxin.api.serializers import READ_CACHE_SIZE, QuerySerializer
 from lianxin.core import access
 from lianxin.core.access import Role
 from lianxin.core.urls import section
@@ -214,6 +215,102 @@ def test_a_scoped_field_reads_the_user_of_its_own_serializer(city, personas):
 def test_a_query_with_a_nested_field_is_refused_when_declared(field):
     with pytest.raises(TypeError, match="Nested.nested: a query's fields are flat"):
         type("Nested", (QuerySerializer,), {"nested": field})
+
+
+def _query(text: str) -> QueryDict:
+    return QueryDict(text)
+
+
+@pytest.fixture
+def counted(monkeypatch):
+    """RequestFilterSerializer with an empty memory, counting the serializers made to validate."""
+    made = []
+    monkeypatch.setattr(RequestFilterSerializer, "_read_cache", {})
+    original = RequestFilterSerializer.__init__
+
+    def counting(self, *args, **kwargs):
+        made.append(kwargs.get("data"))
+        original(self, *args, **kwargs)
+
+    monkeypatch.setattr(RequestFilterSerializer, "__init__", counting)
+    return made
+
+
+def test_pure_filters_are_validated_once_whatever_else_the_query_holds(counted):
+    first = RequestFilterSerializer.read(_query("status=open&page_size=20"), {})
+    again = RequestFilterSerializer.read(_query("page_size=20&cursor=cD0xMjM%3D&status=open"), {})
+    other = RequestFilterSerializer.read(_query("status=open&overdue=true"), {})
+    assert first == again == {"status": "open", "overdue": False, "mine": False}
+    assert other == {"status": "open", "overdue": True, "mine": False}
+    assert len(counted) == 2  # the cursor and the page size are not filters
+    again["status"] = "closed"  # each caller gets its own dict
+    assert RequestFilterSerializer.read(_query("status=open"), {})["status"] == "open"
+
+
+def test_filters_that_read_the_database_or_the_caller_are_validated_every_time(city, personas, counted):
+    """``within`` is a place the caller may see: the same text is valid for one user and not for
+    another, and stops being valid when the place leaves the caller's scope."""
+    query = _query(f"status=open&within={city.happy.pk}")
+    secretary, outsider = personas["community_secretary"], personas["outsider"]
+    assert RequestFilterSerializer.read(query, _context(secretary))["within"] == city.happy
+    with pytest.raises(exceptions.ValidationError) as refused:
+        RequestFilterSerializer.read(query, _context(outsider))
+    assert set(refused.value.detail) == {"within"}
+    assert RequestFilterSerializer.read(query, _context(secretary))["within"] == city.happy
+    assert len(counted) == 3 and RequestFilterSerializer._read_cache == {}
+
+
+def test_invalid_filters_are_refused_each_time_in_the_callers_language(counted):
+    for language, message in (("zh-hans", "不是合法选项"), ("en", "is not a valid choice")):
+        with override(language), pytest.raises(exceptions.ValidationError) as refused:
+            RequestFilterSerializer.read(_query("status=nonsense"), {})
+        assert message in str(refused.value.detail["status"][0])
+    assert len(counted) == 2 and RequestFilterSerializer._read_cache == {}
+
+
+def test_only_drf_validation_of_plain_fields_is_remembered():
+    """A field or a serializer that validates in its own code may read anything (the clock, the
+    caller, the database): its filters are validated every time."""
+
+    class Own(serializers.CharField):
+        def to_internal_value(self, data):  # pragma: no cover - classified, never run
+            return data
+
+    def later(value):  # pragma: no cover - classified, never run
+        return value
+
+    class Filters(QuerySerializer):
+        plain = serializers.CharField(required=False)
+        choice = serializers.ChoiceField(choices=["a", "b"], required=False)
+        own = Own(required=False)
+        checked = serializers.CharField(required=False, validators=[later])
+        method = serializers.IntegerField(required=False)
+
+        def validate_method(self, value):  # pragma: no cover - classified, never run
+            return value
+
+    class Dated(QuerySerializer):  # today's date when not given
+        plain = serializers.CharField(required=False)
+        day = serializers.DateField(required=False, default=dt.date.today)
+
+    class Whole(QuerySerializer):
+        plain = serializers.CharField(required=False)
+
+        def validate(self, attrs):  # pragma: no cover - classified, never run
+            return attrs
+
+    assert Filters._pure_fields == {"plain", "choice"}
+    assert Filters._key(_query("plain=x&page=2")) == (("plain", ("x",)),)
+    assert Filters._key(_query("plain=x&own=y")) is None
+    assert Dated._pure_fields == {"plain"} and Dated._key(_query("plain=x")) is None
+    assert Whole._pure_fields == frozenset()
+
+
+def test_the_remembered_filters_are_bounded(monkeypatch):
+    monkeypatch.setattr(RequestFilterSerializer, "_read_cache", {})
+    for n in range(READ_CACHE_SIZE + 10):
+        assert RequestFilterSerializer.read(_query(f"q=n{n}"), {})["q"] == f"n{n}"
+    assert 0 < len(RequestFilterSerializer._read_cache) <= READ_CACHE_SIZE
 
 
 # --- URL sections -------------------------------------------------------------------------------

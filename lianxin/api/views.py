@@ -63,6 +63,8 @@ class _ApiViewSet(viewsets.GenericViewSet):
         return response
 
     def _query(self, serializer_class) -> dict:
+        if issubclass(serializer_class, s.QuerySerializer):
+            return serializer_class.read(self.request.query_params, self.get_serializer_context())
         return _valid(serializer_class(data=self.request.query_params, context=self.get_serializer_context()))
 
     def _body(self, serializer_class=None, **kwargs) -> dict:
