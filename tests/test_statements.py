@@ -352,3 +352,27 @@ def test_kept_statements_reuse_one_cursor_per_database_connection(city, fresh_ca
     kept_cursors["lianxin_cursor"] = (object(), *kept[1:])
     assert read() == first
     assert kept_cursors["lianxin_cursor"][2] is not kept[2]
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="server-binding cursors are PostgreSQL's")
+def test_kept_statements_load_times_in_c_and_give_the_orms_values(city, fresh_cache):
+    """psycopg's own timestamptz loader (C) where the session's zone is the connection's: the same
+    instants and the same zone object as Django's loader gives the ORM."""
+    import psycopg
+    from django.db.backends.postgresql.base import TIMESTAMPTZ_OID
+
+    staff = make_user("s1", Role.STAFF, city.happy)
+    at = dt.datetime(2026, 3, 4, 5, 6, 7, 890000, tzinfo=dt.UTC)
+    User.objects.filter(pk=staff.pk).update(last_login=at)
+    columns = ("last_login", "date_joined")
+    (row,) = statements.rows(
+        ("test.times",), User, lambda uid: User.objects.filter(pk=uid).values_list(*columns), staff.pk
+    )
+    orm = User.objects.filter(pk=staff.pk).values_list(*columns).get()
+    assert row == orm and row[0] == at
+    assert [value.tzinfo for value in row] == [value.tzinfo for value in orm]
+    cursor = connections["default"].__dict__["lianxin_cursor"][2]
+    text = psycopg.pq.Format.TEXT
+    assert cursor.adapters.get_loader(TIMESTAMPTZ_OID, text) is psycopg.adapters.get_loader(
+        TIMESTAMPTZ_OID, text
+    )

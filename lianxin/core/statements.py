@@ -28,7 +28,7 @@ import itertools
 import re
 from collections import OrderedDict, namedtuple
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, partial
 
 from django.conf import settings
 from django.core.exceptions import EmptyResultSet, ValidationError
@@ -230,9 +230,21 @@ def _connected(connection) -> None:
 
 
 def _in_time_zone(connection, cursor):
-    """The connection's time zone on the cursor when the adapters disagree (as create_cursor does)."""
+    """The connection's time zone on the cursor. Django loads timestamptz through a subclass of
+    psycopg's Python loader that then replaces the zone (``register_tzloader``); psycopg's own loader
+    is written in C and already gives times in the session's zone, which Django sets to the
+    connection's (UTC with USE_TZ) — where the two agree, the cursor takes psycopg's loader (the token
+    statement's two times were 2 % of the requests list's page). Elsewhere, Django's (as
+    ``create_cursor`` does)."""
+    import psycopg
     from django.db.backends.postgresql import base
 
+    if connection.timezone is not None and (
+        connection.connection.info.parameter_status("TimeZone") == connection.timezone_name
+    ):
+        loader = psycopg.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT)
+        cursor.adapters.register_loader(base.TIMESTAMPTZ_OID, loader)
+        return cursor
     loader = connection.connection.adapters.get_loader(base.TIMESTAMPTZ_OID, base.Format.TEXT)
     if connection.timezone != loader.timezone:
         base.register_tzloader(connection.timezone, cursor)
@@ -373,7 +385,10 @@ class Prepared:
         connection, kept = statement(
             (*self.key, *self.steps), self.model, self._queryset, _holes(self.values)
         )
-        return iter(list(map(_row_type(kept.names)._make, kept.execute(connection, self.values))))
+        # tuple.__new__ makes each named tuple in C (``_make`` is a Python call per row); a
+        # statement's rows always have its names' length.
+        make = partial(tuple.__new__, _row_type(kept.names))
+        return iter(list(map(make, kept.execute(connection, self.values))))
 
 
 @cache
