@@ -237,8 +237,9 @@ def postgres_pid(url: str) -> int | None:
     try:
         with psycopg.connect(url, connect_timeout=5) as conn:
             backend = conn.execute("SELECT pg_backend_pid()").fetchone()[0]
-        with open(f"/proc/{backend}/stat") as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
+            # Read while the connection is open: a closed connection's backend exits at once.
+            with open(f"/proc/{backend}/stat") as f:
+                return int(f.read().rsplit(")", 1)[1].split()[1])
     except (OSError, psycopg.Error, IndexError, ValueError):
         return None
 

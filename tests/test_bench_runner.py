@@ -5,6 +5,9 @@ import argparse
 import json
 from pathlib import Path
 
+import pytest
+from django.db import connection
+
 from bench import run_all
 
 
@@ -177,3 +180,21 @@ def test_merge_replaces_only_the_scenarios_run_again():
     ]
     assert rows[0]["value"] == 0.5 and rows[0]["met"] is True
     assert results == {"import:sqlite": IMPORT, "list:postgres": {"new": True}}
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the benchmarks' PostgreSQL server")
+def test_the_postgresql_server_charged_for_cpu_is_the_parent_of_a_backend(db):
+    """``bench.common.postgres_pid``: the server whose process tree the HTTP benchmarks charge for
+    the database's CPU time. (It now reads the backend's parent while its connection is open: read
+    after closing, on a loaded machine the backend had sometimes exited, and the CPU figures left the
+    database out; a quiet machine does not show that race.)"""
+    from bench.common import postgres_pid
+
+    settings = connection.settings_dict
+    url = f"postgres://{settings['USER']}@{settings['HOST'] or 'localhost'}:{settings['PORT'] or 5432}/{settings['NAME']}"
+    server = postgres_pid(url)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = cursor.fetchone()[0]
+    with open(f"/proc/{backend}/stat") as f:
+        assert int(f.read().rsplit(")", 1)[1].split()[1]) == server
