@@ -245,6 +245,8 @@ def test_pure_filters_are_validated_once_whatever_else_the_query_holds(counted):
     assert len(counted) == 2  # the cursor and the page size are not filters
     again["status"] = "closed"  # each caller gets its own dict
     assert RequestFilterSerializer.read(_query("status=open"), {})["status"] == "open"
+    assert RequestFilterSerializer.read({"status": "open"}, {})["status"] == "open"  # not a query string
+    assert len(counted) == 3
 
 
 def test_filters_that_read_the_database_or_the_caller_are_validated_every_time(city, personas, counted):

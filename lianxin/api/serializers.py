@@ -6,6 +6,7 @@ Related ids are resolved through scoped selectors: an id outside the caller's su
 invalid as a missing one.
 """
 
+from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 from rest_framework.fields import empty
@@ -93,7 +94,10 @@ class QuerySerializer(serializers.Serializer):
 
     @classmethod
     def _key(cls, query):
-        """The given filters' texts, or None when a filter given (or one with a default) is not pure."""
+        """The given filters' texts, or None when a filter given (or one with a default) is not pure,
+        or the query is not a query string's (a QueryDict of texts)."""
+        if not isinstance(query, QueryDict):
+            return None
         given = []
         for name in cls._declared_fields:
             if name in query:
