@@ -334,6 +334,7 @@ def test_a_percent_sign_in_the_sql_reaches_the_database_as_one(city, fresh_cache
         assert statements.rows(("test.percent",), User, build, staff.pk) == [("100%", "s1")]
     kept = statements.statement(("test.percent",), User, build, (2_013_265_921,))[1]
     assert kept.numbered.count(b"$1") == 1 and b"'100%'" in kept.numbered and b"%s" not in kept.numbered
+    assert kept.qmarked.count("?") == 1 and "'100%'" in kept.qmarked and "%s" not in kept.qmarked
     with pytest.raises(StatementError, match="placeholders"):
         Statement("SELECT %s, %s", (1,), ((0,),), ("a", "b"), ())
 
@@ -376,3 +377,25 @@ def test_kept_statements_load_times_in_c_and_give_the_orms_values(city, fresh_ca
     assert cursor.adapters.get_loader(TIMESTAMPTZ_OID, text) is psycopg.adapters.get_loader(
         TIMESTAMPTZ_OID, text
     )
+
+
+def test_kept_statements_are_seen_by_execute_wrappers_and_fail_with_djangos_errors(city, fresh_cache):
+    """Kept statements skip Django's cursor where nobody watches (on SQLite, its %s -> ? conversion
+    on every run); a connection's execute wrappers still see them, and errors are Django's."""
+    from django.db import DatabaseError, transaction
+
+    staff = make_user("s1", Role.STAFF, city.happy)
+    read = lambda: statements.rows(("test.watched",), User, lambda uid: _names(uid, "email"), staff.pk)  # noqa: E731
+    first = read()
+    seen = []
+
+    def watch(execute, sql, params, many, context):
+        seen.append(params)
+        return execute(sql, params, many, context)
+
+    with connection.execute_wrapper(watch):
+        assert read() == first
+    assert len(seen) == 1 and staff.pk in seen[0]
+    missing = Statement("SELECT x FROM no_such_table WHERE id = %s", (0,), ((0,),), ("x",), ())
+    with pytest.raises(DatabaseError), transaction.atomic():  # Django's error, not the driver's
+        missing.execute(connection, [1])
