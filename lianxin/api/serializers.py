@@ -56,7 +56,7 @@ class QuerySerializer(serializers.Serializer):
     copy, validation keeps its state in the serializer. So each instance gets shallow copies.
 
     ``read`` remembers what a query string's filters validated to, where that cannot change: when
-    every filter given is a pure field (``PURE_FIELDS``, without validators, defaults or
+    every filter given is a pure field (``PURE_FIELDS``, without validators, callable defaults or
     ``validate_<name>`` methods of its own) and the class adds no ``validate``. Clients page through
     the same filters over and over (``?status=open&cursor=…``), and DRF's validation of three or four
     fields was a tenth of the requests list's page. Invalid input is not remembered: it is answered

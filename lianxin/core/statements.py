@@ -256,7 +256,7 @@ def _in_time_zone(connection, cursor):
     psycopg's Python loader that then replaces the zone (``register_tzloader``); psycopg's own loader
     is written in C and already gives times in the session's zone, which Django sets to the
     connection's (UTC with USE_TZ) — where the two agree, the cursor takes psycopg's loader (the token
-    statement's two times were 2 % of the requests list's page). Elsewhere, Django's (as
+    statement's two times were 1–2 % of the requests list's page). Elsewhere, Django's (as
     ``create_cursor`` does)."""
     import psycopg
     from django.db.backends.postgresql import base
