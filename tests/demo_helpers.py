@@ -12,6 +12,8 @@ import pytest
 from lianxin.core import demo
 from lianxin.modules import MODULES
 
+from .conftest import built_for_module
+
 
 def build_city(monkeypatch, *modules: str, scale: str = "test") -> dict:
     unknown = set(modules) - set(MODULES)
@@ -33,17 +35,15 @@ def module_city(*modules: str):
     tests, which leave the tables empty, before other files' tests that need the data migrations'
     rows: pytest-django orders transactional tests last only within the default distribution.)"""
 
-    from django.db import transaction
-
     @pytest.fixture(scope="module")
     def fixture(django_db_setup, django_db_blocker):
-        with django_db_blocker.unblock(), transaction.atomic():
+        def build():
             patch = pytest.MonkeyPatch()
             try:
-                built = build_city(patch, *modules)
+                return build_city(patch, *modules)
             finally:
                 patch.undo()
-            yield built
-            transaction.set_rollback(True)
+
+        yield from built_for_module(django_db_blocker, build)
 
     return fixture

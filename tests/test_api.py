@@ -20,7 +20,7 @@ from lianxin.core.notifications import notify
 from lianxin.places import services as place_services
 from lianxin.places.models import OrgRating, PartyOrganization, Place, PlaceKind
 
-from .conftest import PASSWORD, PERSONA_NAMES
+from .conftest import PASSWORD, PERSONA_NAMES, city_per_module
 from .test_appeals_pages import appeals_sample
 from .test_branch_pages import branch_sample
 from .test_import_pages import import_sample
@@ -58,6 +58,10 @@ VISIT_RECORDERS = {"community_secretary", "committee_member", "staff", "grid_wor
 
 def v1(name, *args):
     return reverse(f"api:{name}", args=args)
+
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 
 @pytest.fixture

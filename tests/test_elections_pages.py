@@ -10,10 +10,15 @@ from lianxin.elections import services
 from lianxin.elections.models import Ballot, ElectionStatus
 
 from . import matrix_elections
+from .conftest import city_per_module
 from .matrix_roles import ROLES
 from .test_elections_helpers import elections_sample, enter, ids, make_election, open_first_round
 
 pytestmark = pytest.mark.django_db
+
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 CASES = [(name, role) for name in sorted(matrix_elections.WEB) for role in ROLES]
 

@@ -9,7 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from . import matrix_modules
-from .conftest import PASSWORD
+from .conftest import PASSWORD, city_per_module
 from .matrix_roles import (
     ALL,
     HAPPY_MANAGERS,
@@ -35,6 +35,9 @@ from .test_branch_pages import branch_sample
 from .test_import_pages import import_sample
 from .test_registry_pages import registry_sample
 from .test_transfer_pages import special_care_sample, transfer_sample
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 VISIT_VIEWERS = MEMBER_VIEWERS | {"grid_worker"}
 

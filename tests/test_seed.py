@@ -2,6 +2,7 @@
 
 import datetime as dt
 import random
+from collections import Counter
 from io import StringIO
 
 import pytest
@@ -11,7 +12,7 @@ from django.core.management.base import CommandError
 from lianxin.accounts.models import User
 from lianxin.core import audit, demo, idcard
 from lianxin.core.models import AuditEntry
-from lianxin.places.models import PartyOrganization, Place, PlaceKind
+from lianxin.places.models import OrgRating, PartyOrganization, Place, PlaceKind
 
 # --- generators and plan (no database) ---------------------------------------------------
 
@@ -86,9 +87,11 @@ def test_household_addresses_plan_is_deterministic_and_unique():
 
 
 @pytest.mark.django_db
-def test_seed_command_is_idempotent():
+def test_seed_command_builds_the_demo_scale_city_once():
+    """What `make demo` runs: the demo scale with every module's demo; a second run adds nothing.
+    (One build for both checks: the demo city takes the better part of a minute.)"""
     out = StringIO()
-    call_command("seed", "--scale", "test", stdout=out)
+    call_command("seed", "--scale", "demo", stdout=out)
     counts = (
         Place.objects.count(),
         PartyOrganization.objects.count(),
@@ -98,8 +101,19 @@ def test_seed_command_is_idempotent():
     first = out.getvalue()
     assert "shuji1" in first and demo.DEMO_PASSWORD in first and "幸福社区" in first
 
+    city = demo.demo_city()
+    kinds = Counter(Place.objects.subtree(city).values_list("kind", flat=True))
+    assert kinds[PlaceKind.SUBDISTRICT] == 2 and kinds[PlaceKind.COMMUNITY] == 6
+    for community in Place.objects.filter(kind=PlaceKind.COMMUNITY):
+        assert 4 <= community.children.count() <= 6
+        assert Place.objects.subtree(community).filter(kind=PlaceKind.BUILDING).count() >= 12
+    assert set(OrgRating.objects.under(city.path).values_list("rating", flat=True)) == {1, 2, 3}
+    assert User.objects.count() == 4 + 1 + 6 * 8
+    addresses = list(demo.household_addresses(scale="demo"))
+    assert len(addresses) == len(set((b.pk, unit, room) for b, unit, room in addresses)) == 3000
+
     again = StringIO()
-    call_command("seed", "--scale", "test", stdout=again)
+    call_command("seed", "--scale", "demo", stdout=again)
     assert counts == (
         Place.objects.count(),
         PartyOrganization.objects.count(),
@@ -126,17 +140,3 @@ def test_seed_command_reports_a_taken_login_and_leaves_nothing_behind():
         call_command("seed", "--scale", "test", stdout=StringIO())
     assert not Place.objects.exists()
     assert User.objects.count() == 1
-
-
-@pytest.mark.django_db
-def test_demo_scale_city():
-    result = demo.build_demo_city(scale="demo")
-    assert result["places"]["subdistrict"] == 2 and result["places"]["community"] == 6
-    for community in Place.objects.filter(kind=PlaceKind.COMMUNITY):
-        assert 4 <= community.children.count() <= 6
-        assert Place.objects.subtree(community).filter(kind=PlaceKind.BUILDING).count() >= 12
-    assert set(result["ratings"]) == {1, 2, 3}
-    assert result["users"] == 4 + 1 + 6 * 8
-    addresses = list(demo.household_addresses(scale="demo"))
-    assert len(addresses) == len(set((b.pk, unit, room) for b, unit, room in addresses)) == 3000
-    assert audit.verify().ok
