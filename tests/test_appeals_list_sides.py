@@ -23,9 +23,12 @@ from lianxin.core.access import Action, Role
 from lianxin.places import services as places
 from lianxin.places.models import COMMUNITY_PATH, GRID_PATH, PlaceKind
 
-from .conftest import make_user
+from .conftest import city_per_module, make_user
 from .plans import generic_plan
 from .test_appeals_services import at, intake
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 D = dt.date
 

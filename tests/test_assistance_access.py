@@ -20,9 +20,12 @@ from lianxin.core.models import AuditEntry
 from lianxin.registry import services as registry
 from lianxin.registry.models import Difficulty, Relationship
 
-from .conftest import PERSONA_NAMES
+from .conftest import PERSONA_NAMES, city_per_module
 from .test_assistance_flow import DOCUMENTS, PNG
 from .test_registry_pages import registry_sample, valid_id
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 PERSONAS = [*PERSONA_NAMES, "anonymous"]
 VIEWERS = {

@@ -27,6 +27,11 @@ from lianxin.places.models import OrgKind
 from lianxin.registry import services as registry
 from lianxin.registry.models import Difficulty, MemberKind, MemberStatus, PartyMember, Relationship
 
+from .conftest import city_per_module
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
+
 TODAY = dt.datetime(2026, 1, 15, 10, 0, tzinfo=dt.UTC)
 
 

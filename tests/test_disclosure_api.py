@@ -8,8 +8,11 @@ from rest_framework.test import APIClient
 from lianxin.core.models import AuditEntry
 from lianxin.disclosure.models import BoardItem, Comment, CommentStatus, ItemStatus
 
-from .conftest import PERSONA_NAMES
+from .conftest import PERSONA_NAMES, city_per_module
 from .test_disclosure_pages import BODY, disclosure_sample
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 PUBLISHERS = {"community_secretary", "committee_member", "staff"}
 OFFICERS = {"district_officer", "subdistrict_officer"}

@@ -7,9 +7,13 @@ import pytest
 from lianxin.core.models import AuditEntry, Notification
 from lianxin.disputes.models import Dispute, Incident, Level, ScreeningCheck
 
+from .conftest import city_per_module
 from .matrix_disputes import HANDLERS, REPORTERS, VIEWERS
 from .test_disputes import disputes_sample
 from .test_registry_pages import registry_sample
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 ROLES = [
     "district_officer",

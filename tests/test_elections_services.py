@@ -29,7 +29,11 @@ from lianxin.elections.models import (
     TermStatus,
 )
 
+from .conftest import city_per_module
 from .test_elections_helpers import enter, ids, make_election, open_first_round
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 pytestmark = pytest.mark.django_db
 

@@ -21,8 +21,12 @@ from lianxin.places.models import PlaceKind
 from lianxin.registry import services as registry
 from lianxin.registry.models import PartyMember, Relationship, Resident
 
+from .conftest import city_per_module
 from .test_registry_pages import LI, WANG, ZHANG, ZHAO, registry_sample, valid_id
 from .test_spreadsheets import xlsx
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 MEMBER_HEADER = ["姓名", "身份证号", "所在党组织", "党员类别", "入党日期"]
 BRANCH = "幸福社区第一党支部"

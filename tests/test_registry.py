@@ -10,6 +10,11 @@ from lianxin.core.models import AuditEntry
 from lianxin.registry import selectors, services
 from lianxin.registry.models import MemberKind, PartyMember, Relationship, Resident
 
+from .conftest import city_per_module
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
+
 ZHANG = "11010519491231002X"
 
 

@@ -14,7 +14,11 @@ from rest_framework.test import APIClient
 from lianxin.core.models import AuditEntry
 from lianxin.registry.models import Household, PartyMember, Resident
 
+from .conftest import city_per_module
 from .test_registry_pages import LI, WANG, ZHANG, ZHAO, registry_sample, unity  # noqa: F401
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 ALL_IDS = (ZHANG, LI, WANG, ZHAO)
 

@@ -26,6 +26,11 @@ from lianxin.registry.models import (
     Resident,
 )
 
+from .conftest import city_per_module
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
+
 
 def valid_id(first17: str) -> str:
     return first17 + idcard.check_char(first17)

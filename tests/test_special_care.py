@@ -10,6 +10,11 @@ from lianxin.core.models import AuditEntry
 from lianxin.registry import services, special_care
 from lianxin.registry.models import SpecialCareAssignment, SpecialCareGroup, SpecialCareRecord
 
+from .conftest import city_per_module
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
+
 G = SpecialCareGroup
 DETAILS = "2019年因盗窃罪服刑，2024年3月刑满释放，帮教人：王警官"
 ZHANG = "11010519491231002X"

@@ -26,7 +26,11 @@ from lianxin.registry.models import (
 )
 from lianxin.web.navigation import navigation_for
 
+from .conftest import city_per_module
 from .test_registry_pages import ZHANG, login, registry_sample, table, text, valid_id
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 S = TransferStatus
 DETAILS = "2019年因盗窃罪服刑，2024年3月刑满释放"
