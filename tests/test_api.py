@@ -1256,6 +1256,36 @@ def test_schema_is_valid_openapi(personas):
     assert "tokenAuth" in schema["components"]["securitySchemes"]
 
 
+def test_the_schema_is_generated_once_per_language(personas, monkeypatch):
+    from drf_spectacular.generators import SchemaGenerator
+
+    from lianxin.api import schema as kept
+
+    kept._kept.clear()
+    generated = []
+    original = SchemaGenerator.get_schema
+
+    def counting(self, request=None, public=False):
+        generated.append(public)
+        return original(self, request=request, public=public)
+
+    monkeypatch.setattr(SchemaGenerator, "get_schema", counting)
+    resident, staff = client_for("resident", personas), client_for("staff", personas)
+
+    first = resident.get(v1("schema"), {"format": "json"}, HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    again = staff.get(v1("schema"), {"format": "json"}, HTTP_ACCEPT_LANGUAGE="zh-hans").json()
+    english = resident.get(v1("schema"), {"format": "json"}, HTTP_ACCEPT_LANGUAGE="en").json()
+
+    assert generated == [True, True]  # Chinese once for both callers, then English
+    assert first == again and first["paths"].keys() == english["paths"].keys()
+    assert anonymous_refused(v1("schema"))
+
+
+def anonymous_refused(url) -> bool:
+    """The kept schema is still for signed-in users only."""
+    return APIClient().get(url, {"format": "json"}).status_code in (401, 403)
+
+
 def test_docs_use_the_local_sidecar_assets(personas):
     client = client_for("resident", personas)
 

@@ -9,6 +9,7 @@ from lianxin.core.urls import section
 from lianxin.modules import MODULES
 
 from . import appeals, branch, imports, registry, transfers, views, visits
+from .schema import KeptSchemaGenerator
 
 app_name = "api"
 
@@ -63,7 +64,11 @@ v1 = [
 signed_in = [IsAuthenticated]
 urlpatterns = [
     section("v1/", include(v1)),
-    path("schema/", SpectacularAPIView.as_view(permission_classes=signed_in), name="schema"),
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(permission_classes=signed_in, generator_class=KeptSchemaGenerator),
+        name="schema",
+    ),
     path(
         "docs/",
         SpectacularSwaggerSplitView.as_view(
