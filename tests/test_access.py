@@ -15,6 +15,11 @@ from lianxin.places import selectors
 from lianxin.places import services as places
 from lianxin.places.models import OrgKind, PartyOrganization, Place, PlaceKind
 
+from .conftest import city_per_module
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
+
 ALL_PLACES = {
     "连心市",
     "和平区",

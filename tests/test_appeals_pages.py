@@ -13,8 +13,12 @@ from python_calamine import CalamineWorkbook
 from lianxin.appeals import services
 from lianxin.appeals.models import Request, RequestCategory
 
+from .conftest import city_per_module
 from .test_appeals_services import at, intake, known_data_set
 from .test_registry_pages import registry_sample
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 D = dt.date
 

@@ -18,8 +18,12 @@ from lianxin.core.models import AuditEntry
 from lianxin.registry import services as registry
 from lianxin.registry.models import Relationship
 
+from .conftest import city_per_module
 from .test_assistance_flow import DOCUMENTS, START, at, drive_to, open_case
 from .test_registry_pages import registry_sample
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
 PHONE = re.compile(r"(?<!\d)1[3-9]\d{9}(?!\d)")

@@ -17,7 +17,11 @@ from lianxin.branch.models import Attendance, Meeting, MeetingType, Recruit, Vis
 from lianxin.core import demo
 from lianxin.registry import services as registry
 
+from .conftest import city_per_module
 from .test_registry_pages import registry_sample
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 
 def branch_sample(city):

@@ -20,8 +20,12 @@ from lianxin.cobuilding.models import (
 )
 from lianxin.core.models import AuditEntry
 
+from .conftest import city_per_module
 from .matrix_cobuilding import DESK, VIEWERS
 from .test_cobuilding_sample import cobuilding_sample
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 ROLES = [
     "district_officer",

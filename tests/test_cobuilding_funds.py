@@ -10,6 +10,11 @@ from lianxin.cobuilding import services
 from lianxin.cobuilding.models import Direction, EntryStatus, Fund, FundPublication, LedgerEntry
 from lianxin.core.models import AuditEntry
 
+from .conftest import city_per_module
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
+
 YEAR = dt.date.today().year
 
 

@@ -21,7 +21,11 @@ from lianxin.cobuilding.models import (
     VolunteerTarget,
 )
 
+from .conftest import city_per_module
 from .test_cobuilding_sample import cobuilding_sample
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 
 def _at(days, hour, minute=0):

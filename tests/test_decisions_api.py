@@ -10,7 +10,11 @@ from rest_framework.test import APIClient
 from lianxin.core.models import AuditEntry
 from lianxin.decisions.models import BallotCode, Charter, DepartureAudit, HouseholdVote, Matter, StageRecord
 
+from .conftest import city_per_module
 from .test_decisions_helpers import decisions_sample
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 VIEWERS = {
     "district_officer",

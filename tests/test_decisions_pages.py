@@ -10,7 +10,11 @@ from django.utils import timezone
 from lianxin.decisions import services
 from lianxin.decisions.models import AgendaItem, BallotCode, DraftComment, HouseholdVote, Matter, StageRecord
 
+from .conftest import city_per_module
 from .test_decisions_helpers import category, decisions_sample
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 
 def test_recording_a_stage_through_the_form(client, city, personas):

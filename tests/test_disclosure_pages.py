@@ -17,6 +17,11 @@ from lianxin.core.models import AuditEntry
 from lianxin.disclosure import services
 from lianxin.disclosure.models import BoardItem, Comment, CommentStatus, ItemStatus
 
+from .conftest import city_per_module
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
+
 BODY = "一、收入：社区运转经费30,000元。\n二、支出：走访慰问困难群众6,800元。"
 
 

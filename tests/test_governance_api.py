@@ -21,8 +21,11 @@ from lianxin.governance.models import (
     UpgradeItem,
 )
 
-from .conftest import PERSONA_NAMES, make_user
+from .conftest import PERSONA_NAMES, city_per_module, make_user
 from .test_governance_helpers import committee_meeting, governance_sample, people
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 VIEWERS = {
     "district_officer",

@@ -29,8 +29,11 @@ from lianxin.governance.models import (
 )
 from lianxin.places.models import OrgRating, PartyOrganization, Rating
 
-from .conftest import make_user
+from .conftest import city_per_module, make_user
 from .test_governance_helpers import committee_meeting, fill_check, governance_sample, people, review_all
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 MONDAY = dt.datetime(2026, 3, 16, 10, 0, tzinfo=dt.UTC)
 

@@ -14,6 +14,11 @@ from lianxin.registry.models import PartyMember, Resident
 from tests.test_imports import BRANCH, MEMBER_HEADER, member_row, pid, problems, upload
 from tests.test_spreadsheets import xlsx
 
+from .conftest import city_per_module
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
+
 
 @pytest.fixture
 def secretary(personas):

@@ -19,6 +19,11 @@ from lianxin.registry import services as registry
 from lianxin.registry.models import DifficultyTag, Household, PartyMember, Relationship, Resident
 from tests.test_spreadsheets import xlsx
 
+from .conftest import city_per_module
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
+
 MEMBER_HEADER = ["姓名", "身份证号", "所在党组织", "党员类别", "入党日期", "转正日期", "流动去向"]
 HOUSE_HEADER = ["楼栋", "单元", "房号", "姓名", "身份证号", "与户主关系", "联系电话", "困难类型", "困难原因"]
 BRANCH = "幸福社区第一党支部"

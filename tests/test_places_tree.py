@@ -10,6 +10,11 @@ from lianxin.core.services import todo_create
 from lianxin.places import services
 from lianxin.places.models import OrgKind, OrgRating, PartyOrganization, Place, PlaceKind
 
+from .conftest import city_per_module
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
+
 
 def test_subtree_is_one_range_query(city, django_assert_num_queries):
     with django_assert_num_queries(1):

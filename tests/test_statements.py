@@ -14,7 +14,10 @@ from lianxin.core import statements
 from lianxin.core.access import Role
 from lianxin.core.statements import Prepared, Statement, StatementError, Union
 
-from .conftest import make_user
+from .conftest import city_per_module, make_user
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
 
 
 @pytest.fixture

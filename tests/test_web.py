@@ -9,6 +9,11 @@ from lianxin.accounts.models import RoleAssignment
 from lianxin.core.models import AuditEntry, CalendarYear
 from lianxin.places.models import OrgRating, PartyOrganization, Place
 
+from .conftest import city_per_module
+
+# Built once for the module's tests (tests/conftest.city_per_module).
+city_once, city, personas = city_per_module()
+
 
 def test_secretary_adds_a_grid_and_it_is_audited(client, city, personas):
     client.force_login(personas["community_secretary"])
