@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.http import QueryDict
-from django.urls import Resolver404, include, path, resolve, reverse
+from django.urls import Resolver404, URLResolver, include, path, resolve, reverse
 from django.utils.translation import gettext, gettext_lazy, override
 from rest_framework import exceptions, negotiation, renderers, serializers
 from rest_framework.authtoken.models import Token
@@ -26,7 +26,7 @@ from lianxin.api.negotiation import CACHE_SIZE, ContentNegotiation
 from lianxin.api.pagination import Keyset
 from lianxin.api.renderers import JSONRenderer
 from lianxin.api.serializers import READ_CACHE_SIZE, QuerySerializer
-from lianxin.core import access
+from lianxin.core import access, urls
 from lianxin.core.access import Role
 from lianxin.core.urls import section
 
@@ -340,11 +340,41 @@ def test_a_section_resolves_as_an_include_does():
     )
 
 
+def test_a_section_remembers_what_a_path_resolves_to_and_hands_out_copies(monkeypatch):
+    included = [path("items/<int:pk>/", _leaf, name="item")]
+    plain = path("shop/", include((included, "shop"))).resolve("shop/items/3/")
+    shop = section("shop/", include((included, "shop")))
+    first = shop.resolve("shop/items/3/")
+    first.kwargs["pk"] = 99  # a view changing its arguments
+    calls = []
+    monkeypatch.setattr(URLResolver, "resolve", lambda self, p: calls.append(p))  # Django's walk
+    again = shop.resolve("shop/items/3/")
+    assert calls == []  # remembered
+    assert again is not first and again.kwargs == {"pk": 3}
+    fields = ("func", "args", "kwargs", "url_name", "app_names", "namespaces", "route", "tried")
+    assert [getattr(again, f) for f in fields] == [getattr(plain, f) for f in fields]
+    assert (again.view_name, again.captured_kwargs, again.extra_kwargs) == (
+        plain.view_name,
+        plain.captured_kwargs,
+        plain.extra_kwargs,
+    )
+
+
+def test_a_section_remembers_a_bounded_number_of_paths(monkeypatch):
+    monkeypatch.setattr(urls, "REMEMBERED", 3)
+    shop = section("shop/", include(([path("items/<int:pk>/", _leaf, name="item")], "shop")))
+    for pk in range(1, 8):
+        assert shop.resolve(f"shop/items/{pk}/").kwargs == {"pk": pk}
+        assert len(shop._matches) <= 3
+    assert shop.resolve("shop/items/1/").kwargs == {"pk": 1}
+
+
 def test_a_section_answers_elsewhere_with_none_and_a_missing_page_is_still_404():
     shop = section("shop/", include(([path("items/", _leaf)], "shop")))
     assert shop.resolve("library/items/") is None  # not raised: the next pattern is tried
-    with pytest.raises(Resolver404):
-        shop.resolve("shop/nothing/")  # under the section but missing: Django's answer
+    for _ in range(2):  # a missing page is not remembered: Django's answer every time
+        with pytest.raises(Resolver404):
+            shop.resolve("shop/nothing/")
     with pytest.raises(Resolver404):
         resolve("/api/v1/no-such-resource/")
 
